@@ -1,0 +1,1 @@
+"""Demo relying party: logs a tester in through the provider and shows what came back."""

@@ -1,0 +1,64 @@
+"""Password login (the ``Cp`` component) with throttling per account and per source.
+
+Messages never say whether an account exists: a wrong email and a wrong
+password read the same, and a locked account looks like any other failure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..authentication import establish_login
+from ..authentication import throttle
+from ..authentication.passwords import hash_password, needs_rehash, verify_password
+from ..events import emit
+from ..extensions import db
+from ..models import Person
+from ..levels import AuthenticationComponent
+
+GENERIC_FAILURE = "Enter a correct email address and password"
+
+
+@dataclass
+class LoginResult:
+    person: Person | None = None
+    errors: list | None = None
+
+
+def validate_form(email: str, password: str) -> list[dict]:
+    errors = []
+    if not email:
+        errors.append({"field": "email", "message": "Enter your email address"})
+    elif "@" not in email or len(email) > 320:
+        errors.append({"field": "email", "message": "Enter an email address in the correct format, like name@example.com"})
+    if not password:
+        errors.append({"field": "password", "message": "Enter your password"})
+    elif len(password) > 1024:
+        errors.append({"field": "password", "message": GENERIC_FAILURE})
+    return errors
+
+
+def log_in_with_password(email: str, password: str, source: str, settings) -> LoginResult:
+    email = Person.normalise_email(email)
+    errors = validate_form(email, password)
+    if errors:
+        return LoginResult(errors=errors)
+    account_key = throttle.subject("login-account", email)
+    source_key = throttle.subject("login-source", source)
+    if throttle.locked_until(account_key) or throttle.locked_until(source_key):
+        emit("login.throttled")
+        return LoginResult(errors=[{"field": None, "message": "You have tried to log in too many times. "
+                                    "Wait 15 minutes, then try again."}])
+    person = Person.query.filter_by(email=email).first()
+    if not verify_password(person.password_hash if person else None, password):
+        window = settings.login_lockout_seconds
+        throttle.record_failure(account_key, settings.login_attempts_per_account, window)
+        throttle.record_failure(source_key, settings.login_attempts_per_source, window)
+        emit("login.failed")
+        return LoginResult(errors=[{"field": "email", "message": GENERIC_FAILURE}])
+    throttle.clear(account_key)
+    if needs_rehash(person.password_hash):
+        person.password_hash = hash_password(password)
+        db.session.commit()
+    establish_login(person.id, [AuthenticationComponent.PASSWORD.value])
+    emit("login.succeeded", person_id=person.id, components=["Cp"])
+    return LoginResult(person=person)

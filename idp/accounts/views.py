@@ -1,0 +1,128 @@
+"""Routes of the account journeys. Views parse, call a named rule, render."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from ..authentication import current_login, end_login
+from ..events import emit
+from ..extensions import db
+from ..models import Client, Consent, Person
+from ..protocol import interactions
+from ..protocol.authorization import requested_claim_names_for
+from ..protocol.claims import claims_for_scopes, describe_claims
+from .login import log_in_with_password
+
+bp = Blueprint("accounts", __name__)
+
+
+def _settings():
+    return current_app.extensions["idp"].settings
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", logged_in=current_login() is not None, account_url=url_for("accounts.account"),
+                           discovery_url=url_for("protocol.openid_configuration"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    interaction_id = request.args.get("interaction")
+    record = interactions.load(interaction_id) if interaction_id else None
+    if interaction_id and record is None:
+        return render_template("errors/error.html", heading="Your login has timed out",
+                               message="Go back to the service you were using and try again.", status=400), 400
+    params = (record or {}).get("params", {})
+    client = db.session.get(Client, record["client_id"]) if record else None
+    email = request.form.get("email", params.get("login_hint", "") if "@" in params.get("login_hint", "") else "")
+    errors = []
+    if request.method == "POST":
+        result = log_in_with_password(
+            request.form.get("email", ""), request.form.get("password", ""), request.remote_addr or "unknown", _settings()
+        )
+        if result.person is not None:
+            return redirect(interactions.resume_url(interaction_id) if record else url_for("accounts.account"))
+        errors = result.errors
+    return render_template(
+        "accounts/login.html", email=email, errors=errors, client_name=client.name if client else None,
+        action=url_for("accounts.login", interaction=interaction_id) if interaction_id else url_for("accounts.login"),
+        show_registration=params.get("allow_registration") != "false", registration_url=None,
+    ), (400 if errors else 200)
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+def consent():
+    interaction_id = request.args.get("interaction")
+    record = interactions.load(interaction_id)
+    login = current_login()
+    if record is None or login is None:
+        return render_template("errors/error.html", heading="Your login has timed out",
+                               message="Go back to the service you were using and try again.", status=400), 400
+    client = db.session.get(Client, record["client_id"])
+    if client is None:
+        abort(400)
+    names = requested_claim_names_for(record["params"], client)
+    if request.method == "POST":
+        decision = request.form.get("decision")
+        if decision == "allow":
+            scopes = [s for s in (record["params"].get("scope") or "").split() if s in client.scopes]
+            _remember_consent(login.person_id, client.client_id, scopes, names)
+            interactions.consent_given(interaction_id)
+            emit("consent.given", client_id=client.client_id, person_id=login.person_id)
+            return redirect(interactions.resume_url(interaction_id))
+        if decision == "deny":
+            interactions.consent_refused(interaction_id)
+            emit("consent.refused", client_id=client.client_id, person_id=login.person_id)
+            return redirect(interactions.resume_url(interaction_id))
+    return render_template("accounts/consent.html", client_name=client.name, claims=describe_claims(names),
+                           action=url_for("accounts.consent", interaction=interaction_id), errors=[])
+
+
+def _remember_consent(person_id: str, client_id: str, scopes: list[str], claims: list[str]) -> None:
+    row = db.session.get(Consent, (person_id, client_id))
+    if row is None:
+        db.session.add(Consent(person_id=person_id, client_id=client_id, scopes=scopes, claims=claims))
+    else:
+        row.scopes = sorted(set(row.scopes) | set(scopes))
+        row.claims = sorted(set(row.claims) | set(claims))
+    db.session.commit()
+
+
+@bp.get("/account")
+def account():
+    login = current_login()
+    person = db.session.get(Person, login.person_id) if login else None
+    if person is None:
+        return redirect(url_for("accounts.login"))
+    consents = []
+    for row in Consent.query.filter_by(person_id=person.id).order_by(Consent.granted_at).all():
+        client = db.session.get(Client, row.client_id)
+        consents.append({
+            "client_id": row.client_id,
+            "client_name": client.name if client else row.client_id,
+            "granted_at": datetime.fromtimestamp(row.granted_at, timezone.utc).strftime("%-d %B %Y"),
+            "claims": describe_claims(row.claims) or ["That you have logged in"],
+        })
+    return render_template("accounts/account.html", email=person.email, proofing_level=person.proofing_level,
+                           consents=consents, withdraw_action=url_for("accounts.withdraw_consent"),
+                           logout_url=url_for("protocol.logout"))
+
+
+@bp.post("/account/consents/withdraw")
+def withdraw_consent():
+    login = current_login()
+    if login is None:
+        return redirect(url_for("accounts.login"))
+    client_id = request.form.get("client_id", "")
+    Consent.query.filter_by(person_id=login.person_id, client_id=client_id).delete()
+    db.session.commit()
+    emit("consent.withdrawn", client_id=client_id, person_id=login.person_id)
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/logout")
+def logout_here():
+    end_login()
+    return redirect(url_for("accounts.home"))

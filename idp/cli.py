@@ -1,0 +1,281 @@
+"""The ``idp`` command: Flask's commands (``idp db upgrade``, ``idp routes``) plus keys, clients, users, demo.
+
+Every command prints JSON or plain lines and never prints private keys; a
+client secret is printed once, when it is made.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup
+
+from .extensions import db
+
+
+def _ctx():
+    return current_app.extensions["idp"]
+
+
+def _fail(message: str):
+    raise click.ClickException(message)
+
+
+# --- keys ---------------------------------------------------------------------------------
+keys_cli = AppGroup("keys", help="The provider's signing keys.")
+
+
+@keys_cli.command("init")
+def keys_init():
+    """Make sure every supported algorithm has a signing key (development keys in development)."""
+    ctx = _ctx()
+    created = ctx.keystore.ensure_keys(development=ctx.settings.is_development)
+    for row in created:
+        click.echo(f"created {row.alg} key {row.kid}{' (development)' if row.development else ''}")
+    if not created:
+        click.echo("signing keys present")
+
+
+@keys_cli.command("rotate")
+@click.option("--alg", default=None, help="Rotate one algorithm (default: all).")
+@click.option("--promote-after", type=int, default=None, help="Seconds before the new key signs (default IDP_KEY_PROMOTE_AFTER).")
+def keys_rotate(alg, promote_after):
+    """Publish new keys now; they sign after the delay; old keys leave the JWKS after the longest token lifetime."""
+    from .protocol.keys import SUPPORTED_ALGS
+
+    ctx = _ctx()
+    algs = [alg] if alg else list(SUPPORTED_ALGS)
+    for name in algs:
+        if name not in SUPPORTED_ALGS:
+            _fail(f"--alg must be one of {', '.join(SUPPORTED_ALGS)}")
+        row = ctx.keystore.rotate(name, promote_after=promote_after)
+        click.echo(json.dumps({"alg": name, "kid": row.kid, "signs_from": row.activates_at}))
+
+
+@keys_cli.command("list")
+def keys_list():
+    from .models import SigningKey
+
+    for row in SigningKey.query.order_by(SigningKey.alg, SigningKey.activates_at).all():
+        click.echo(json.dumps({
+            "kid": row.kid, "alg": row.alg, "development": row.development, "activates_at": row.activates_at,
+            "deactivated_at": row.deactivated_at, "retire_at": row.retire_at,
+        }))
+
+
+@keys_cli.command("prune")
+def keys_prune():
+    """Delete keys that have left the JWKS."""
+    click.echo(f"deleted {_ctx().keystore.prune()} retired keys")
+
+
+# --- clients ------------------------------------------------------------------------------
+clients_cli = AppGroup("clients", help="Relying-party registrations.")
+
+
+def _client_options(f):
+    options = [
+        click.option("--name"),
+        click.option("--redirect-uri", "redirect_uris", multiple=True),
+        click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True),
+        click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False)),
+        click.option("--jwks-file", type=click.Path(exists=True, dir_okay=False)),
+        click.option("--jwks-uri"),
+        click.option("--scope"),
+        click.option("--vtr"),
+        click.option("--backchannel-logout-uri"),
+        click.option("--env", "environment", type=click.Choice(["sandpit", "integration", "live"])),
+        click.option("--refresh-tokens/--no-refresh-tokens", default=None),
+        click.option("--auth-method", type=click.Choice(["private_key_jwt", "client_secret_basic", "client_secret_post"])),
+        click.option("--id-token-alg", type=click.Choice(["RS512", "RS256", "PS256", "ES256"])),
+        click.option("--pkce", type=click.Choice(["required", "optional"])),
+        click.option("--nonce", type=click.Choice(["required", "optional"])),
+        click.option("--subject-type", type=click.Choice(["public"])),
+        click.option("--prompt-none-error", type=click.Choice(["login_required", "sso_login_required"])),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _fields(kw) -> tuple[dict, dict]:
+    fields = {
+        "name": kw.get("name"),
+        "redirect_uris": list(kw["redirect_uris"]) or None,
+        "post_logout_redirect_uris": list(kw["post_logout_redirect_uris"]) or None,
+        "scope": kw.get("scope"),
+        "vtr": kw.get("vtr"),
+        "backchannel_logout_uri": kw.get("backchannel_logout_uri"),
+        "environment": kw.get("environment"),
+        "refresh_tokens": kw.get("refresh_tokens"),
+        "token_endpoint_auth_method": kw.get("auth_method"),
+        "id_token_signed_response_alg": kw.get("id_token_alg"),
+        "pkce": kw.get("pkce"),
+        "nonce": kw.get("nonce"),
+        "subject_type": kw.get("subject_type"),
+        "prompt_none_error": kw.get("prompt_none_error"),
+    }
+    key = {}
+    if kw.get("public_key"):
+        with open(kw["public_key"]) as fh:
+            key["public_key_pem"] = fh.read()
+    if kw.get("jwks_file"):
+        with open(kw["jwks_file"]) as fh:
+            try:
+                key["jwks"] = json.load(fh)
+            except ValueError:
+                _fail("--jwks-file is not JSON")
+    if kw.get("jwks_uri"):
+        key["jwks_uri"] = kw["jwks_uri"]
+    return fields, key
+
+
+def _print_client(client, secret=None):
+    data = client.to_dict()
+    if secret:
+        data["client_secret"] = secret
+    click.echo(json.dumps(data, indent=2))
+
+
+@clients_cli.command("add")
+@click.option("--client-id", default=None, help="Choose the client_id (default: random).")
+@_client_options
+def clients_add(client_id, **kw):
+    """Register a client; prints it as JSON (with the secret, once, for the secret methods)."""
+    from .protocol.registration import RegistrationError, register_client
+
+    fields, key = _fields(kw)
+    try:
+        client, secret = register_client(fields, development=_ctx().settings.is_development, client_id=client_id, key=key)
+    except RegistrationError as exc:
+        _fail(str(exc))
+    _print_client(client, secret)
+
+
+@clients_cli.command("update")
+@click.argument("client_id")
+@click.option("--new-secret", is_flag=True, help="Issue a new client secret (secret methods only).")
+@_client_options
+def clients_update(client_id, new_secret, **kw):
+    from .models import Client
+    from .protocol.registration import RegistrationError, update_client
+
+    client = db.session.get(Client, client_id) or _fail(f"no client {client_id}")
+    fields, key = _fields(kw)
+    try:
+        secret = update_client(client, fields, development=_ctx().settings.is_development, key=key, new_secret=new_secret)
+    except RegistrationError as exc:
+        _fail(str(exc))
+    _print_client(client, secret)
+
+
+@clients_cli.command("list")
+def clients_list():
+    from .models import Client
+
+    for client in Client.query.order_by(Client.name).all():
+        click.echo(f"{client.client_id}\t{client.environment}\t{client.name}")
+
+
+@clients_cli.command("show")
+@click.argument("client_id")
+def clients_show(client_id):
+    from .models import Client
+
+    _print_client(db.session.get(Client, client_id) or _fail(f"no client {client_id}"))
+
+
+@clients_cli.command("remove")
+@click.argument("client_id")
+def clients_remove(client_id):
+    from .models import Client
+
+    client = db.session.get(Client, client_id) or _fail(f"no client {client_id}")
+    db.session.delete(client)
+    db.session.commit()
+    click.echo(f"removed {client_id}")
+
+
+@clients_cli.command("sync")
+@click.option("--dir", "directory", default=None, help="Folder of client JSON files (default: clients/).")
+def clients_sync(directory):
+    """Create or update the clients described by JSON files in clients/ (declarative registrations)."""
+    from .clients_sync import sync_directory
+
+    from . import ROOT
+
+    for line in sync_directory(directory or os.path.join(ROOT, "clients"), _ctx().settings.is_development):
+        click.echo(line)
+
+
+# --- people -------------------------------------------------------------------------------
+users_cli = AppGroup("users", help="Test people (never in live).")
+
+
+@users_cli.command("add")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--phone")
+@click.option("--level", type=click.Choice(["P0", "P5", "P9"]), default="P0")
+@click.option("--nhs-number")
+@click.option("--given-name")
+@click.option("--family-name")
+@click.option("--birthdate")
+@click.option("--postcode")
+@click.option("--gp-ods-code")
+def users_add(**kw):
+    """Create a test person with verified email (and phone, if given)."""
+    from .people import TestPersonError, add_test_person
+
+    try:
+        person = add_test_person(_ctx().settings, **kw)
+    except TestPersonError as exc:
+        _fail(str(exc))
+    click.echo(json.dumps({"sub": person.id, "email": person.email, "level": person.proofing_level}))
+
+
+# --- demo ---------------------------------------------------------------------------------
+demo_cli = AppGroup("demo", help="Demo data for development and sandpit.")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """The demo relying party's key and registration, and a few test people (idempotent)."""
+    from .demo import load_demo
+
+    for line in load_demo(_ctx().settings):
+        click.echo(line)
+
+
+@click.command("serve")
+@click.option("--workers", type=int, default=None)
+def serve(workers):
+    """Serve the provider with gunicorn (what `make run` does)."""
+    port = os.environ.get("PORT", "5000")
+    workers = workers or int(os.environ.get("IDP_WORKERS", "0")) or (os.cpu_count() or 1) * 2
+    args = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--access-logfile", "-", "idp.wsgi:app",
+    ]
+    os.execv(sys.executable, args)
+
+
+def register_commands(app) -> None:
+    for group in (keys_cli, clients_cli, users_cli, demo_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(serve)
+
+
+def _create():
+    from . import create_app
+
+    return create_app()
+
+
+def main():
+    cli = FlaskGroup(create_app=_create, add_default_commands=True, add_version_option=False, load_dotenv=False)
+    cli(prog_name="idp")

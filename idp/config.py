@@ -1,0 +1,129 @@
+"""Configuration from IDP_* environment variables, with safe defaults.
+
+Development runs with generated keys and a well-known secret; every other
+environment refuses to start with either (see ``check_production_safety``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+ENVIRONMENTS = ("development", "sandpit", "integration", "live")
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+class ConfigurationError(RuntimeError):
+    """The provider must not start with this configuration."""
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number of seconds, got {raw!r}") from exc
+
+
+def _bool(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Settings:
+    env: str = "development"
+    issuer: str = "http://127.0.0.1:5000"
+    secret_key: str = DEV_SECRET_KEY
+    database_url: str = ""
+    code_ttl: int = 60
+    access_token_ttl: int = 300
+    id_token_ttl: int = 3600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    session_ttl: int = 12 * 3600
+    client_assertion_max_age: int = 300
+    key_promote_after: int = 3600
+    access_token_alg: str = "RS512"
+    login_attempts_per_account: int = 5
+    login_attempts_per_source: int = 30
+    login_lockout_seconds: int = 900
+    jwks_uri_cache_seconds: int = 300
+    outbound_timeout_seconds: int = 5
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, instance_path: str = "instance") -> "Settings":
+        env = dict(os.environ if env is None else env)
+        port = env.get("PORT", "5000")
+        settings = cls(
+            env=env.get("IDP_ENV", "development"),
+            issuer=env.get("IDP_ISSUER", f"http://127.0.0.1:{port}").rstrip("/"),
+            secret_key=env.get("IDP_SECRET_KEY", DEV_SECRET_KEY),
+            database_url=env.get("IDP_DATABASE_URL")
+            or "sqlite:///" + os.path.join(os.path.abspath(instance_path), "idp.sqlite3"),
+            code_ttl=_int(env, "IDP_CODE_TTL", 60),
+            access_token_ttl=_int(env, "IDP_ACCESS_TOKEN_TTL", 300),
+            id_token_ttl=_int(env, "IDP_ID_TOKEN_TTL", 3600),
+            refresh_token_ttl=_int(env, "IDP_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+            session_ttl=_int(env, "IDP_SESSION_TTL", 12 * 3600),
+            client_assertion_max_age=_int(env, "IDP_CLIENT_ASSERTION_MAX_AGE", 300),
+            key_promote_after=_int(env, "IDP_KEY_PROMOTE_AFTER", 3600),
+            access_token_alg=env.get("IDP_ACCESS_TOKEN_ALG", "RS512"),
+            login_attempts_per_account=_int(env, "IDP_LOGIN_ATTEMPTS_PER_ACCOUNT", 5),
+            login_attempts_per_source=_int(env, "IDP_LOGIN_ATTEMPTS_PER_SOURCE", 30),
+            login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS", 900),
+            jwks_uri_cache_seconds=_int(env, "IDP_JWKS_URI_CACHE_SECONDS", 300),
+        )
+        settings.validate()
+        return settings
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def longest_jwt_lifetime(self) -> int:
+        """Keys must stay published at least this long after they stop signing."""
+        return max(self.id_token_ttl, self.access_token_ttl)
+
+    def validate(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ConfigurationError(f"IDP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
+        for name in ("code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"{name} must be positive")
+        if self.code_ttl > 600:
+            raise ConfigurationError("IDP_CODE_TTL must be at most 600 seconds (RFC 6749 4.1.2)")
+
+    def check_production_safety(self, development_keys_in_use: bool) -> None:
+        """Outside development: no dev secret, no dev keys, an https issuer."""
+        if self.is_development:
+            return
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("IDP_SECRET_KEY is the development default or shorter than 32 characters")
+        if not self.issuer.startswith("https://"):
+            problems.append("IDP_ISSUER must be an https URL")
+        if development_keys_in_use:
+            problems.append("development signing keys are in use: run `idp keys rotate` to replace them")
+        if problems:
+            raise ConfigurationError(f"refusing to start in {self.env}: " + "; ".join(problems))
+
+    def flask_config(self) -> dict:
+        secure = self.issuer.startswith("https://")
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if not self.database_url.startswith("sqlite") else {},
+            "SESSION_COOKIE_NAME": "__Host-idp_session" if secure else "idp_session",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": secure,
+            "PERMANENT_SESSION_LIFETIME": self.session_ttl,
+            "MAX_CONTENT_LENGTH": 64 * 1024,
+            "WTF_CSRF_TIME_LIMIT": None,  # bound to the server-side session instead
+            "PREFERRED_URL_SCHEME": "https" if secure else "http",
+        }

@@ -1,0 +1,107 @@
+"""A relying party registration: what it may ask for and how it proves who it is."""
+from __future__ import annotations
+
+import secrets
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from sqlalchemy import JSON
+
+from ..clock import now
+from ..extensions import db
+
+AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
+ID_TOKEN_ALGS = ("RS512", "RS256", "PS256", "ES256")
+CLIENT_ENVIRONMENTS = ("sandpit", "integration", "live")
+
+
+class Client(db.Model, ClientMixin):
+    __tablename__ = "client"
+
+    client_id = db.Column(db.String(64), primary_key=True)
+    name = db.Column(db.String(200), nullable=False)
+    environment = db.Column(db.String(20), nullable=False, default="sandpit")
+    redirect_uris = db.Column(JSON, nullable=False, default=list)
+    post_logout_redirect_uris = db.Column(JSON, nullable=False, default=list)
+    scopes = db.Column(JSON, nullable=False, default=list)
+    vectors = db.Column(JSON, nullable=False, default=list)
+    auth_method = db.Column(db.String(40), nullable=False, default="private_key_jwt")
+    secret_hash = db.Column(db.String(200))
+    public_key_pem = db.Column(db.Text)
+    jwks = db.Column(JSON)
+    jwks_uri = db.Column(db.String(500))
+    id_token_alg = db.Column(db.String(10), nullable=False, default="RS512")
+    pkce_required = db.Column(db.Boolean, nullable=False, default=True)
+    nonce_required = db.Column(db.Boolean, nullable=False, default=True)
+    refresh_tokens = db.Column(db.Boolean, nullable=False, default=False)
+    backchannel_logout_uri = db.Column(db.String(500))
+    subject_type = db.Column(db.String(20), nullable=False, default="public")
+    prompt_none_error = db.Column(db.String(40), nullable=False, default="login_required")
+    source = db.Column(db.String(200))  # file it was synced from, if declarative
+    created_at = db.Column(db.Integer, nullable=False, default=now)
+    updated_at = db.Column(db.Integer, nullable=False, default=now, onupdate=now)
+
+    @staticmethod
+    def new_client_id() -> str:
+        return secrets.token_urlsafe(24)
+
+    # --- Authlib ClientMixin -------------------------------------------------
+    def get_client_id(self):
+        return self.client_id
+
+    def get_default_redirect_uri(self):
+        # Never guess: interface.md makes redirect_uri required.
+        return None
+
+    def get_allowed_scope(self, scope):
+        if not scope:
+            return ""
+        allowed = set(self.scopes)
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri):
+        """Exact string match, as interface.md and RFC 9700 2.1 require."""
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret):
+        from ..protocol.secrets import verify_client_secret
+
+        return bool(self.secret_hash) and verify_client_secret(self.secret_hash, client_secret)
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        return method == self.auth_method
+
+    def check_response_type(self, response_type):
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type):
+        if grant_type == "authorization_code":
+            return True
+        if grant_type == "refresh_token":
+            return bool(self.refresh_tokens)
+        return False
+
+    # --- domain --------------------------------------------------------------
+    @property
+    def has_key(self) -> bool:
+        return bool(self.public_key_pem or self.jwks or self.jwks_uri)
+
+    def to_dict(self) -> dict:
+        return {
+            "client_id": self.client_id,
+            "name": self.name,
+            "environment": self.environment,
+            "redirect_uris": list(self.redirect_uris),
+            "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
+            "scope": " ".join(self.scopes),
+            "vtr": list(self.vectors),
+            "token_endpoint_auth_method": self.auth_method,
+            "id_token_signed_response_alg": self.id_token_alg,
+            "pkce": "required" if self.pkce_required else "optional",
+            "nonce": "required" if self.nonce_required else "optional",
+            "refresh_tokens": bool(self.refresh_tokens),
+            "backchannel_logout_uri": self.backchannel_logout_uri,
+            "subject_type": self.subject_type,
+            "prompt_none_error": self.prompt_none_error,
+            "key": "pem" if self.public_key_pem else "jwks" if self.jwks else "jwks_uri" if self.jwks_uri else None,
+            "jwks_uri": self.jwks_uri,
+        }

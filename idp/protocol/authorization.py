@@ -1,0 +1,405 @@
+"""The authorization endpoint as a pipeline of small steps (OIDC Core 3.1.2, interface.md).
+
+``STEPS`` is the documentation of the endpoint: each step validates, loads or
+decides one thing and either returns normally or raises. Until the client and
+redirect URI are verified, errors render a page (RFC 6749 4.1.2.1: never redirect
+to an unverified URI); after that they go back to the client with ``state`` and
+``iss``. A step that needs the person (login, consent) parks the request as an
+*interaction* and the login surface resumes it; the pipeline then runs again.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from authlib.common.urls import add_params_to_uri
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jws import extract_compact
+
+from ..authentication import current_login
+from ..clock import now
+from ..events import emit
+from ..extensions import db
+from ..levels import InvalidVectorError, ProofingLevel, VectorOfTrust, choose_vot, parse_vector_list, parse_vtr_parameter
+from ..models import AuthorizationCode, Client, Consent, Grant, Person
+from ..models.grants import token_hash
+from . import interactions
+from .claims import (
+    ClaimsRequestError,
+    claims_allowed_by_client,
+    claims_for_scopes,
+    conflicting_scopes,
+    known_scopes,
+    parse_claims_request,
+    requested_acr_values,
+)
+
+MAX_PARAM_LENGTH = 2048
+SINGLE_VALUED = (
+    "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
+    "code_challenge_method", "prompt", "max_age", "vtr", "claims", "id_token_hint", "login_hint",
+    "ui_locales", "acr_values", "response_mode", "request", "request_uri",
+)
+PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
+
+
+class ErrorPage(Exception):
+    """An error shown to the person because there is no verified redirect URI to send it to."""
+
+    def __init__(self, description: str, status: int = 400):
+        super().__init__(description)
+        self.description = description
+        self.status = status
+
+
+class ErrorRedirect(Exception):
+    """An OAuth error returned to the client's verified redirect URI (RFC 6749 4.1.2.1)."""
+
+    def __init__(self, error: str, description: str):
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+class Interact(Exception):
+    """The person must do something (``login`` or ``consent``) before the request can finish."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass
+class AuthorizationRequest:
+    params: dict
+    interaction_id: str | None = None
+    interaction: dict = field(default_factory=dict)
+    client: Client | None = None
+    redirect_uri: str | None = None
+    scopes: list[str] = field(default_factory=list)
+    prompts: set[str] = field(default_factory=set)
+    max_age: int | None = None
+    claims_request: dict | None = None
+    vectors: list[VectorOfTrust] = field(default_factory=list)
+    acr_requested: bool = False
+    hinted_subject: str | None = None
+    login = None
+    person: Person | None = None
+    vot: VectorOfTrust | None = None
+
+    def get(self, name: str) -> str | None:
+        value = self.params.get(name)
+        return value if value not in (None, "") else None
+
+
+# --- steps before the redirect URI is trusted ----------------------------------------------
+def check_parameters(req: AuthorizationRequest, settings) -> None:
+    for name, value in req.params.items():
+        if isinstance(value, list):
+            if name in SINGLE_VALUED and len(value) > 1:
+                raise ErrorPage(f"The request repeats the '{name}' parameter; send it once.")
+            req.params[name] = value[0] if value else ""
+        if len(req.params[name]) > MAX_PARAM_LENGTH and name not in ("request", "claims", "id_token_hint"):
+            raise ErrorPage(f"The '{name}' parameter is too long.")
+
+
+def load_client(req: AuthorizationRequest, settings) -> None:
+    client_id = req.get("client_id")
+    if client_id is None:
+        raise ErrorPage("The request has no client_id. The service that sent you here needs to fix its link.")
+    client = db.session.get(Client, client_id) if len(client_id) <= 64 else None
+    if client is None:
+        raise ErrorPage("The service that sent you here is not registered with us.")
+    req.client = client
+
+
+def check_redirect_uri(req: AuthorizationRequest, settings) -> None:
+    redirect_uri = req.get("redirect_uri")
+    if redirect_uri is None:
+        raise ErrorPage("The request has no redirect_uri. The service that sent you here needs to fix its link.")
+    # RFC 6749 4.1.2.1: if the redirect URI is invalid, do not redirect.
+    if not req.client.check_redirect_uri(redirect_uri):
+        raise ErrorPage("The redirect_uri is not registered for this service, so we cannot send you back to it.")
+    req.redirect_uri = redirect_uri
+
+
+# --- steps whose errors go back to the client -----------------------------------------------
+def check_request_object(req: AuthorizationRequest, settings) -> None:
+    # OIDC Core 6.1/6.2: not supported (yet); discovery advertises request_parameter_supported=false.
+    if req.get("request"):
+        raise ErrorRedirect("request_not_supported", "Request objects are not supported.")
+    if req.get("request_uri"):
+        raise ErrorRedirect("request_uri_not_supported", "request_uri is not supported.")
+
+
+def check_response_type(req: AuthorizationRequest, settings) -> None:
+    response_type = req.get("response_type")
+    if response_type is None:
+        raise ErrorRedirect("invalid_request", "Missing 'response_type'.")
+    if response_type != "code":
+        raise ErrorRedirect("unsupported_response_type", "Only response_type=code is supported.")
+    if req.get("response_mode") not in (None, "query"):
+        raise ErrorRedirect("invalid_request", "Only response_mode=query is supported.")
+
+
+def check_state(req: AuthorizationRequest, settings) -> None:
+    if req.get("state") is None:
+        raise ErrorRedirect("invalid_request", "Missing 'state': it is required.")
+
+
+def check_scope(req: AuthorizationRequest, settings) -> None:
+    requested = known_scopes(req.get("scope") or "")
+    if "openid" not in requested:
+        raise ErrorRedirect("invalid_scope", "The 'scope' must contain 'openid'.")
+    not_approved = [s for s in requested if s not in req.client.scopes]
+    if not_approved:
+        raise ErrorRedirect("invalid_scope", f"This client is not approved for: {' '.join(not_approved)}.")
+    conflict = conflicting_scopes(requested)
+    if conflict:
+        raise ErrorRedirect("invalid_scope", f"These scopes cannot be asked together: {' and '.join(sorted(conflict))}.")
+    req.scopes = requested
+
+
+def check_nonce(req: AuthorizationRequest, settings) -> None:
+    if req.get("nonce") is None and req.client.nonce_required:
+        raise ErrorRedirect("invalid_request", "Missing 'nonce': this client must send one.")
+
+
+def check_pkce(req: AuthorizationRequest, settings) -> None:
+    challenge, method = req.get("code_challenge"), req.get("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise ErrorRedirect("invalid_request", "Missing 'code_challenge'.")
+        if req.client.pkce_required:
+            raise ErrorRedirect("invalid_request", "Missing 'code_challenge': PKCE with S256 is required.")
+        return
+    if method != "S256":
+        raise ErrorRedirect("invalid_request", "code_challenge_method must be S256.")
+    if not PKCE_CHALLENGE.match(challenge):
+        raise ErrorRedirect("invalid_request", "Invalid 'code_challenge'.")
+
+
+def check_prompt(req: AuthorizationRequest, settings) -> None:
+    prompts = set((req.get("prompt") or "").split())
+    if "none" in prompts and len(prompts) > 1:
+        raise ErrorRedirect("invalid_request", "prompt=none cannot be combined with other values.")
+    req.prompts = prompts & KNOWN_PROMPTS
+
+
+def check_max_age(req: AuthorizationRequest, settings) -> None:
+    raw = req.get("max_age")
+    if raw is None:
+        return
+    if not raw.isdigit() or len(raw) > 10:
+        raise ErrorRedirect("invalid_request", "max_age must be a whole number of seconds.")
+    req.max_age = int(raw)
+
+
+def check_claims(req: AuthorizationRequest, settings) -> None:
+    try:
+        req.claims_request = parse_claims_request(req.get("claims"))
+    except ClaimsRequestError as exc:
+        raise ErrorRedirect("invalid_request", str(exc)) from None
+
+
+def check_vtr(req: AuthorizationRequest, settings) -> None:
+    """``vtr`` must be a subset of the client's vectors; absent, ``acr_values`` or the client's own apply."""
+    registered = parse_vector_list(req.client.vectors)
+    raw = req.get("vtr")
+    if raw is not None:
+        try:
+            asked = parse_vtr_parameter(raw)
+        except InvalidVectorError as exc:
+            raise ErrorRedirect("invalid_request", f"Invalid 'vtr': {exc}.") from None
+        outside = [str(v) for v in asked if v not in registered]
+        if outside:
+            raise ErrorRedirect("invalid_request", f"This client may not ask for: {', '.join(outside)}.")
+        req.vectors = asked
+        return
+    acr = (req.get("acr_values") or "").split() + requested_acr_values(req.claims_request)
+    req.acr_requested = bool(acr) or "acr" in ((req.claims_request or {}).get("id_token") or {})
+    mapped = []
+    for value in acr:
+        try:
+            vector = VectorOfTrust.parse(value)
+        except InvalidVectorError:
+            continue  # acr_values are voluntary (OIDC Core 3.1.2.1); unknown ones are ignored
+        if vector in registered and vector not in mapped:
+            mapped.append(vector)
+    req.vectors = mapped or registered
+    if not req.vectors:
+        raise ErrorRedirect("invalid_request", "This client has no vectors of trust registered.")
+
+
+def check_id_token_hint(req: AuthorizationRequest, settings) -> None:
+    hint = req.get("id_token_hint")
+    if hint is None:
+        return
+    from flask import current_app
+
+    keystore = current_app.extensions["idp"].keystore
+    try:
+        header = extract_compact(hint.encode()).headers()
+        key = keystore.verification_key(header.get("kid")) if isinstance(header.get("kid"), str) else None
+        if key is None:
+            raise ValueError("unknown key")
+        claims = jwt.decode(hint, key, algorithms=[header.get("alg")]).claims  # expiry deliberately not checked
+    except (JoseError, ValueError, TypeError):
+        raise ErrorRedirect("invalid_request", "id_token_hint is not an ID token we issued.") from None
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if claims.get("iss") != settings.issuer or req.client.client_id not in audiences:
+        raise ErrorRedirect("invalid_request", "id_token_hint was not issued to this client.")
+    req.hinted_subject = claims.get("sub")
+
+
+# --- steps that need the person -------------------------------------------------------------
+def load_login(req: AuthorizationRequest, settings) -> None:
+    req.login = current_login()
+    req.person = db.session.get(Person, req.login.person_id) if req.login else None
+    if req.person is None:
+        req.login = None
+
+
+def check_login(req: AuthorizationRequest, settings) -> None:
+    """OIDC Core 3.1.2.3: authenticate unless a session exists that meets prompt, max_age and id_token_hint."""
+    from .subjects import subject_for
+
+    started = req.interaction.get("created_at", now())
+    logged_in_here = req.login is not None and req.login.auth_time >= started
+    reason = None
+    if req.login is None:
+        reason = "no session"
+    elif logged_in_here:
+        return  # a login inside this request satisfies prompt=login, max_age and a new id_token_hint
+    elif "login" in req.prompts:
+        reason = "prompt=login"
+    elif req.max_age is not None and now() - req.login.auth_time > req.max_age:
+        reason = "max_age"
+    elif req.hinted_subject is not None and req.hinted_subject != subject_for(req.person, req.client):
+        reason = "id_token_hint names someone else"
+    if reason is None:
+        return
+    if "none" in req.prompts:
+        raise ErrorRedirect(req.client.prompt_none_error, "The person must log in.")
+    raise Interact("login")
+
+
+def check_vot(req: AuthorizationRequest, settings) -> None:
+    """Never assert less than asked: no requested vector satisfied means no code (interface.md Levels)."""
+    level = ProofingLevel[req.person.proofing_level]
+    req.vot = choose_vot(req.vectors, level, req.login.components)
+    if req.vot is not None:
+        return
+    if "none" in req.prompts:
+        raise ErrorRedirect("interaction_required", "The person must do more to reach the level asked for.")
+    emit("authorization.level_not_met", client_id=req.client.client_id, asked=[str(v) for v in req.vectors])
+    raise ErrorRedirect(
+        "access_denied",
+        "The person has not reached any of the requested vectors of trust.",
+    )
+
+
+def requested_claim_names(req: AuthorizationRequest) -> list[str]:
+    names = claims_for_scopes(req.scopes)
+    allowed = claims_allowed_by_client(list(req.client.scopes))
+    for target in ("userinfo", "id_token"):
+        for name in ((req.claims_request or {}).get(target) or {}):
+            if name in allowed and name not in names:
+                names.append(name)
+    return [n for n in names if n != "sub"]
+
+
+def check_consent(req: AuthorizationRequest, settings) -> None:
+    decision = req.interaction.get("consent")
+    if decision == "deny":
+        raise ErrorRedirect("access_denied", "The person chose not to share their information.")
+    if decision == "allow":
+        return
+    consent = db.session.get(Consent, (req.person.id, req.client.client_id))
+    wanted = requested_claim_names(req)
+    covered = consent is not None and set(req.scopes) <= set(consent.scopes) and set(wanted) <= set(consent.claims)
+    if covered and "consent" not in req.prompts:
+        return
+    if "none" in req.prompts:
+        raise ErrorRedirect("consent_required", "The person must agree to share their information.")
+    raise Interact("consent")
+
+
+STEPS: list[Callable] = [
+    check_parameters,
+    load_client,
+    check_redirect_uri,
+    check_request_object,
+    check_response_type,
+    check_state,
+    check_scope,
+    check_nonce,
+    check_pkce,
+    check_prompt,
+    check_max_age,
+    check_claims,
+    check_vtr,
+    check_id_token_hint,
+    load_login,
+    check_login,
+    check_vot,
+    check_consent,
+]
+
+
+def run(req: AuthorizationRequest, settings) -> None:
+    for step in STEPS:
+        step(req, settings)
+
+
+# --- responses ------------------------------------------------------------------------------
+def issue_code(req: AuthorizationRequest, settings) -> str:
+    """Create the grant and its single-use code; returns the redirect location."""
+    code = secrets.token_urlsafe(32)
+    grant = Grant(id=str(uuid.uuid4()), client_id=req.client.client_id, person_id=req.person.id, sid=req.login.sid)
+    db.session.add(grant)
+    db.session.add(AuthorizationCode(
+        code_hash=token_hash(code), grant_id=grant.id, client_id=req.client.client_id, person_id=req.person.id,
+        redirect_uri=req.redirect_uri, scope=" ".join(req.scopes), nonce=req.get("nonce"),
+        code_challenge=req.get("code_challenge"),
+        code_challenge_method="S256" if req.get("code_challenge") else None,
+        auth_time=req.login.auth_time, vot=str(req.vot), claims_request=req.claims_request,
+        acr_requested=req.acr_requested, sid=req.login.sid, expires_at=now() + settings.code_ttl,
+    ))
+    db.session.commit()
+    if req.interaction_id:
+        interactions.finish(req.interaction_id)
+    emit("authorization.granted", client_id=req.client.client_id, grant_id=grant.id, vot=str(req.vot))
+    return success_location(req, settings, code)
+
+
+def success_location(req: AuthorizationRequest, settings, code: str) -> str:
+    # RFC 9207: iss in every authorization response.
+    return add_params_to_uri(req.redirect_uri, [("code", code), ("state", req.get("state")), ("iss", settings.issuer)])
+
+
+def error_location(req: AuthorizationRequest, settings, error: ErrorRedirect) -> str:
+    params = [("error", error.error), ("error_description", error.description)]
+    if req.get("state") is not None:
+        params.append(("state", req.get("state")))
+    params.append(("iss", settings.issuer))
+    if req.interaction_id:
+        interactions.finish(req.interaction_id)
+    return add_params_to_uri(req.redirect_uri, params)
+
+
+def requested_claim_names_for(params: dict, client: Client) -> list[str]:
+    """The claims a parked request would release: what the consent page lists."""
+    req = AuthorizationRequest(params=dict(params), client=client)
+    req.scopes = [s for s in known_scopes(params.get("scope") or "") if s in client.scopes]
+    try:
+        req.claims_request = parse_claims_request(params.get("claims"))
+    except ClaimsRequestError:
+        req.claims_request = None
+    return requested_claim_names(req)

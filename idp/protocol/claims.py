@@ -1,0 +1,154 @@
+"""Scopes, the claims they release, and what a person's level allows (interface.md "Scopes and claims").
+
+Claims not available are omitted, never null.
+"""
+from __future__ import annotations
+
+import json
+
+from ..levels import ProofingLevel
+
+# scope -> (claims, lowest proofing level that may receive them)
+SCOPE_CLAIMS: dict[str, tuple[tuple[str, ...], ProofingLevel]] = {
+    "openid": (("sub",), ProofingLevel.P0),
+    "profile": (("nhs_number", "family_name", "birthdate", "identity_proofing_level"), ProofingLevel.P5),
+    "basic_demographics": (("family_name", "birthdate", "identity_proofing_level"), ProofingLevel.P5),
+    "profile_extended": (("given_name",), ProofingLevel.P5),
+    "email": (("email", "email_verified"), ProofingLevel.P0),
+    "phone": (("phone_number", "phone_number_verified", "phone_number_pds_matched"), ProofingLevel.P0),
+    "landline": (("landline_number", "landline_number_verified"), ProofingLevel.P0),
+    "gp_registration_details": (("gp_registration_details",), ProofingLevel.P5),
+    "gp_integration_credentials": (("gp_integration_credentials",), ProofingLevel.P9),
+    "client_metadata": (("client_user_metadata",), ProofingLevel.P0),
+}
+SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
+SUPPORTED_CLAIMS = tuple(sorted({c for claims, _ in SCOPE_CLAIMS.values() for c in claims} | {
+    "iss", "aud", "exp", "iat", "auth_time", "nonce", "jti", "vot", "vtm", "acr", "sid", "at_hash",
+}))
+
+# What the consent page says each claim is.
+CLAIM_DESCRIPTIONS = {
+    "nhs_number": "Your NHS number",
+    "family_name": "Your last name",
+    "given_name": "Your first name",
+    "birthdate": "Your date of birth",
+    "identity_proofing_level": "How well you have proved who you are",
+    "email": "Your email address",
+    "phone_number": "Your mobile phone number",
+    "landline_number": "Your landline phone number",
+    "gp_registration_details": "Your GP surgery",
+    "gp_integration_credentials": "Your GP online services details",
+    "client_user_metadata": "Information this service keeps about your account",
+}
+
+MUTUALLY_EXCLUSIVE_SCOPES = ({"profile", "basic_demographics"},)
+
+
+class ClaimsRequestError(ValueError):
+    """The ``claims`` request parameter is not valid JSON of the OIDC Core 5.5 shape."""
+
+
+def known_scopes(requested: str) -> list[str]:
+    """Requested scopes this provider knows, in order, duplicates dropped; unknown ones are ignored."""
+    seen: list[str] = []
+    for scope in (requested or "").split():
+        if scope in SCOPE_CLAIMS and scope not in seen:
+            seen.append(scope)
+    return seen
+
+
+def conflicting_scopes(scopes: list[str]) -> set[str] | None:
+    for group in MUTUALLY_EXCLUSIVE_SCOPES:
+        if group <= set(scopes):
+            return group
+    return None
+
+
+def parse_claims_request(raw: str | None) -> dict | None:
+    """OIDC Core 5.5: ``{"userinfo": {...}, "id_token": {...}}``, each member null or an object."""
+    if raw in (None, ""):
+        return None
+    if len(raw) > 4096:
+        raise ClaimsRequestError("claims parameter is too long")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ClaimsRequestError("claims must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ClaimsRequestError("claims must be a JSON object")
+    result = {}
+    for target in ("userinfo", "id_token"):
+        members = value.get(target)
+        if members is None:
+            continue
+        if not isinstance(members, dict):
+            raise ClaimsRequestError(f"claims.{target} must be an object")
+        for name, spec in members.items():
+            if spec is not None and not isinstance(spec, dict):
+                raise ClaimsRequestError(f"claims.{target}.{name} must be null or an object")
+        result[target] = members
+    return result
+
+
+def requested_acr_values(claims_request: dict | None) -> list[str]:
+    """Vectors asked for through ``claims.id_token.acr`` (value/values), OIDC Core 5.5.1.1."""
+    spec = ((claims_request or {}).get("id_token") or {}).get("acr") or {}
+    values = []
+    if isinstance(spec.get("value"), str):
+        values.append(spec["value"])
+    if isinstance(spec.get("values"), list):
+        values += [v for v in spec["values"] if isinstance(v, str)]
+    return values
+
+
+def claims_for_scopes(scopes: list[str]) -> list[str]:
+    names: list[str] = []
+    for scope in scopes:
+        for name in SCOPE_CLAIMS.get(scope, ((), None))[0]:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def claims_allowed_by_client(client_scopes: list[str]) -> set[str]:
+    return set(claims_for_scopes(client_scopes))
+
+
+def describe_claims(names: list[str]) -> list[str]:
+    out = []
+    for name in names:
+        text = CLAIM_DESCRIPTIONS.get(name)
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def person_claims(person, client, names: list[str], metadata: str | None = None) -> dict:
+    """The values of ``names`` for this person, gated by their proofing level; missing ones omitted."""
+    level = ProofingLevel[person.proofing_level]
+    minimum = {c: lvl for claims, lvl in SCOPE_CLAIMS.values() for c in claims}
+    values = {
+        "nhs_number": person.nhs_number,
+        "family_name": person.family_name,
+        "given_name": person.given_name,
+        "birthdate": person.birthdate,
+        "identity_proofing_level": person.proofing_level,
+        "email": person.email,
+        "email_verified": bool(person.email_verified) if person.email else None,
+        "phone_number": person.phone_number,
+        "phone_number_verified": bool(person.phone_number_verified) if person.phone_number else None,
+        "phone_number_pds_matched": bool(person.phone_number_pds_matched) if person.phone_number else None,
+        "landline_number": person.landline_number,
+        "landline_number_verified": bool(person.landline_number_verified) if person.landline_number else None,
+        "gp_registration_details": {"gp_ods_code": person.gp_ods_code} if person.gp_ods_code else None,
+        "client_user_metadata": metadata,
+    }
+    out = {}
+    for name in names:
+        if name == "sub" or name not in values:
+            continue
+        if name in minimum and not level.satisfies(minimum[name]):
+            continue
+        if values[name] is not None and values[name] != "":
+            out[name] = values[name]
+    return out

@@ -1,0 +1,103 @@
+"""Client authentication at /token, /revoke and /introspect.
+
+``private_key_jwt`` (RFC 7523 section 2.2, OIDC Core 9) is the default and the
+only method most clients may use; the ``client_secret_*`` methods are opt-in.
+"""
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from flask import current_app, url_for
+from joserfc import jwt
+from joserfc.errors import JoseError
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import now
+from ..extensions import db
+from ..models import UsedAssertion
+from .client_keys import ClientKeyError, verification_keys
+
+# Never HMAC (the key would be a shared secret) and never "none".
+ASSERTION_ALGS = ("RS512", "RS256", "PS256", "ES256")
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self):
+        super().__init__(validate_jti=True, leeway=30)
+
+    def __call__(self, query_client, request):
+        data = request.form
+        assertion = data.get("client_assertion")
+        if data.get("client_assertion_type") != self.CLIENT_ASSERTION_TYPE or not assertion:
+            return None
+        headers, claims = self.extract_assertion(assertion)
+        client_id = claims.get("sub")
+        if not isinstance(client_id, str) or not client_id:
+            raise InvalidClientError(description="The client assertion has no 'sub'.")
+        # RFC 6749 2.3: a client_id beside the assertion must name the same client.
+        if data.get("client_id") not in (None, client_id):
+            raise InvalidClientError(description="client_id does not match the client assertion.")
+        client = query_client(client_id)
+        if not client:
+            raise InvalidClientError(description="The client does not exist on this server.")
+        alg = headers.get("alg")
+        if alg not in allowed_assertion_algs(client):
+            raise InvalidClientError(description=f"Client assertions must be signed with {', '.join(allowed_assertion_algs(client))}.")
+        settings = current_app.extensions["idp"].settings
+        try:
+            key = verification_keys(
+                client, headers.get("kid"), timeout=settings.outbound_timeout_seconds, max_age=settings.jwks_uri_cache_seconds
+            )
+            token = jwt.decode(assertion, key, algorithms=[alg])
+        except ClientKeyError as exc:
+            raise InvalidClientError(description=str(exc)) from None
+        except JoseError:
+            raise InvalidClientError(description="The client assertion signature is invalid.") from None
+        request.client = client
+        self.verify_claims(token.claims)
+        self.check_lifetime(token.claims, settings.client_assertion_max_age)
+        return self.authenticate_client(client)
+
+    def get_audiences(self):
+        # OIDC Core 9: the token endpoint URL; RFC 7523bis: the issuer. Both identify us.
+        issuer = current_app.extensions["idp"].settings.issuer
+        return [issuer + url_for("protocol.token"), issuer, issuer + "/"]
+
+    def check_lifetime(self, claims, max_age: int):
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)) or exp - now() > max_age + self.leeway:
+            raise InvalidClientError(description=f"The client assertion must expire within {max_age} seconds.")
+
+    def validate_jti(self, claims, jti):
+        """A jti is accepted once per client, across every process (the row's key is the lock)."""
+        if not isinstance(jti, str) or not jti or len(jti) > 200:
+            return False
+        current = now()
+        expires = int(claims.get("exp", current)) + self.leeway
+        try:
+            with db.session.begin_nested():
+                db.session.add(UsedAssertion(client_id=claims["sub"], jti=jti, expires_at=expires))
+        except IntegrityError:
+            return False
+        db.session.commit()
+        return True
+
+
+def allowed_assertion_algs(client) -> list[str]:
+    algs = ["RS512"]
+    if client.id_token_alg in ASSERTION_ALGS and client.id_token_alg not in algs:
+        algs.append(client.id_token_alg)
+    for key in (client.jwks or {}).get("keys", []) if isinstance(client.jwks, dict) else []:
+        if key.get("alg") in ASSERTION_ALGS and key["alg"] not in algs:
+            algs.append(key["alg"])
+    if client.jwks_uri:
+        algs = list(ASSERTION_ALGS)
+    return algs
+
+
+def prune_used_assertions() -> int:
+    count = UsedAssertion.query.filter(UsedAssertion.expires_at < now()).delete()
+    db.session.commit()
+    return count

@@ -1,0 +1,58 @@
+"""GET/POST /authorize and the resume point the login surface sends people back to."""
+from flask import redirect, render_template, request
+
+from ...extensions import csrf
+from .. import interactions
+from ..authorization import (
+    AuthorizationRequest,
+    ErrorPage,
+    ErrorRedirect,
+    Interact,
+    error_location,
+    issue_code,
+    run,
+)
+from . import bp, idp
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt
+def authorize():
+    source = request.args if request.method == "GET" else request.form
+    return _respond(AuthorizationRequest(params=source.to_dict(flat=False)))
+
+
+@bp.get("/authorize/resume/<interaction_id>")
+def resume(interaction_id):
+    record = interactions.load(interaction_id)
+    if record is None:
+        return _error_page(
+            "This login has timed out or was already finished. Go back to the service you were using and try again.",
+            400,
+        )
+    req = AuthorizationRequest(params=dict(record["params"]), interaction_id=interaction_id, interaction=record)
+    return _respond(req)
+
+
+def _respond(req: AuthorizationRequest):
+    settings = idp().settings
+    try:
+        run(req, settings)
+        return redirect(issue_code(req, settings))
+    except ErrorPage as error:
+        return _error_page(error.description, error.status)
+    except ErrorRedirect as error:
+        return redirect(error_location(req, settings, error))
+    except Interact as needed:
+        if req.interaction_id:
+            interactions.set_kind(req.interaction_id, needed.kind)
+            interaction_id = req.interaction_id
+        else:
+            interaction_id = interactions.start(req.params, needed.kind, req.client.client_id)
+        return redirect(interactions.page_url(interaction_id, needed.kind))
+
+
+def _error_page(message: str, status: int):
+    return render_template(
+        "errors/error.html", heading="Sorry, there is a problem with the service", message=message, status=status
+    ), status

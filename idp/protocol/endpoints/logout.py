@@ -1,0 +1,71 @@
+"""/logout: OpenID Connect RP-Initiated Logout 1.0, with back-channel notification.
+
+Logout happens without a question only when the id_token_hint names the person
+logged in here; anything else asks first, so a third-party page cannot log
+people out (RP-Initiated Logout 1.0 section 6).
+"""
+from authlib.common.urls import add_params_to_uri
+from flask import redirect, render_template, request, url_for
+
+from ...authentication import current_login, end_login
+from ...extensions import csrf
+from ...events import emit
+from ...extensions import db
+from ...models import Person
+from ..logout import (
+    LogoutRequestError,
+    check_post_logout_redirect_uri,
+    notify_backchannel,
+    read_id_token_hint,
+    resolve_client,
+)
+from ..subjects import subject_for
+from . import bp, idp
+
+PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint")
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@csrf.exempt
+def logout():
+    source = request.args if request.method == "GET" else request.form
+    params = {k: source.get(k) for k in PARAMS if source.get(k)}
+    ctx = idp()
+    try:
+        for name in PARAMS:
+            if len(source.getlist(name)) > 1:
+                raise LogoutRequestError(f"The '{name}' parameter is repeated.")
+        hint = read_id_token_hint(params["id_token_hint"], ctx.keystore, ctx.settings.issuer) if "id_token_hint" in params else None
+        client = resolve_client(params.get("client_id"), hint)
+        target = check_post_logout_redirect_uri(params.get("post_logout_redirect_uri"), client)
+    except LogoutRequestError as error:
+        return render_template("errors/error.html", heading="Sorry, we could not log you out",
+                               message=str(error), status=400), 400
+
+    login = current_login()
+    confirmed = request.method == "POST" and request.form.get("confirm") == "yes"
+    if request.method == "POST" and "confirm" in request.form:
+        csrf.protect()  # the confirmation form is ours, so it carries our CSRF token
+        if not confirmed:
+            return redirect(url_for("accounts.account"))
+    if login is not None and not confirmed and not _hint_names_this_login(hint, login, client):
+        return render_template("protocol/logout_confirm.html", action=url_for("protocol.logout"),
+                               hidden=params, client_name=client.name if client else None)
+    if login is not None:
+        person = db.session.get(Person, login.person_id)
+        end_login()
+        notify_backchannel(login.sid, person, ctx.tokens, ctx.settings.outbound_timeout_seconds)
+        emit("logout.succeeded", client_id=client.client_id if client else None)
+    if target:
+        extra = [("state", params["state"])] if "state" in params else []
+        return redirect(add_params_to_uri(target, extra) if extra else target)
+    return render_template("protocol/logged_out.html", client_name=client.name if client else None)
+
+
+def _hint_names_this_login(hint, login, client) -> bool:
+    if not hint or client is None:
+        return False
+    if hint.get("sid") and hint["sid"] == login.sid:
+        return True
+    person = db.session.get(Person, login.person_id)
+    return person is not None and hint.get("sub") == subject_for(person, client)

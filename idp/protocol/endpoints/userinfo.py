@@ -1,0 +1,108 @@
+"""/userinfo (OIDC Core 5.3): GET and POST return claims; PATCH sets ``client_user_metadata``."""
+from flask import jsonify, request
+
+from ...extensions import csrf
+from ...extensions import db
+from ...models import Client, ClientUserMetadata, Person
+from ..bearer import read_access_token
+from ..claims import claims_for_scopes, person_claims
+from ..subjects import subject_for
+from ..tokens import requested_claim_names
+from . import bp, idp
+
+MAX_METADATA = 1024
+
+
+def _bearer_error(status: int, error: str, description: str):
+    response = jsonify({"error": error, "error_description": description})
+    response.status_code = status
+    response.headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _presented_token():
+    """RFC 6750 2.1 (header) or 2.2 (form body); exactly one method."""
+    header = request.headers.get("Authorization", "")
+    form_token = request.form.get("access_token") if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded" else None
+    if header and form_token:
+        return None, "invalid_request"
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return None, "invalid_token"
+        return value.strip(), None
+    if form_token:
+        return form_token, None
+    return None, "missing"
+
+
+def _authorised(required_scope: str):
+    value, problem = _presented_token()
+    if problem == "missing":
+        response = jsonify({"error": "invalid_token", "error_description": "An access token is required."})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="userinfo"'
+        return None, response
+    if problem == "invalid_request":
+        return None, _bearer_error(400, "invalid_request", "Send the access token one way only.")
+    ctx = idp()
+    token = read_access_token(value, ctx.keystore, ctx.settings.issuer)
+    if token is None:
+        return None, _bearer_error(401, "invalid_token", "The access token is invalid, expired or revoked.")
+    if required_scope not in token.scope.split():
+        return None, _bearer_error(403, "insufficient_scope", f"The access token lacks the '{required_scope}' scope.")
+    return token, None
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo():
+    token, error = _authorised("openid")
+    if error is not None:
+        return error
+    person = db.session.get(Person, token.person_id)
+    client = db.session.get(Client, token.client_id)
+    if person is None or client is None:
+        return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
+    scopes = token.scope.split()
+    names = claims_for_scopes(scopes) + requested_claim_names(token.claims_request, "userinfo", client)
+    metadata = None
+    if "client_user_metadata" in names:
+        row = db.session.get(ClientUserMetadata, (person.id, client.client_id))
+        metadata = row.value if row else None
+    body = {"sub": subject_for(person, client), **person_claims(person, client, names, metadata)}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/userinfo", methods=["PATCH"])
+@csrf.exempt
+def set_client_user_metadata():
+    token, error = _authorised("client_metadata")
+    if error is not None:
+        return error
+    data = request.get_json(silent=True)
+    value = data.get("client_user_metadata") if isinstance(data, dict) else None
+    if not isinstance(value, str) or len(value) > MAX_METADATA or set(data) != {"client_user_metadata"}:
+        return _problem(
+            400,
+            "Invalid client_user_metadata",
+            f'Send a JSON object {{"client_user_metadata": "..."}} whose value is a string of at most {MAX_METADATA} characters.',
+        )
+    row = db.session.get(ClientUserMetadata, (token.person_id, token.client_id))
+    if row is None:
+        db.session.add(ClientUserMetadata(person_id=token.person_id, client_id=token.client_id, value=value))
+    else:
+        row.value = value
+    db.session.commit()
+    return "", 204
+
+
+def _problem(status: int, title: str, detail: str):
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail,
+                        "error": "invalid_request", "error_description": detail})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response

@@ -1,0 +1,145 @@
+"""Token-endpoint grants, as Authlib asks them to be extended.
+
+Codes and refresh tokens are consumed with one conditional UPDATE, so two
+processes racing on the same value cannot both win; the loser is treated as a
+replay and revokes the whole grant (RFC 6749 4.1.2, RFC 9700 4.14.2).
+"""
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, grants
+from flask import current_app
+
+from ..clock import now
+from ..events import emit
+from ..extensions import db
+from ..models import AuthorizationCode, Grant, IssuedToken, Person
+from ..models.clients import AUTH_METHODS
+from ..models.grants import token_hash
+
+
+def revoke_grant(grant_id: str, reason: str) -> None:
+    """Revoke a grant and so every token issued under it."""
+    Grant.query.filter(Grant.id == grant_id, Grant.revoked_at.is_(None)).update(
+        {"revoked_at": now(), "revoked_reason": reason}
+    )
+    db.session.commit()
+
+
+def _issuer():
+    return current_app.extensions["idp"].tokens
+
+
+class _TokenResponse:
+    """Shared: issue the access token, maybe a refresh token, and an ID token for openid scope."""
+
+    def issue(self, *, person, scope, grant_id, vot, auth_time, claims_request, nonce=None, sid=None,
+              acr_requested=False):
+        client = self.request.client
+        issuer = _issuer()
+        access_token, expires_in = issuer.access_token(
+            client=client, person=person, grant_id=grant_id, scope=scope, vot=vot, auth_time=auth_time,
+            claims_request=claims_request,
+        )
+        token = {"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "scope": scope}
+        if client.check_grant_type("refresh_token"):
+            token["refresh_token"] = issuer.refresh_token(
+                client=client, person=person, grant_id=grant_id, scope=scope, vot=vot, auth_time=auth_time,
+                claims_request=claims_request,
+            )
+        if "openid" in scope.split():
+            token["id_token"] = issuer.id_token(
+                client=client, person=person, scope=scope, auth_time=auth_time, vot=vot, nonce=nonce, sid=sid,
+                claims_request=claims_request, access_token=access_token, acr_requested=acr_requested,
+            )
+        db.session.commit()
+        return token
+
+
+class AuthorizationCodeGrant(_TokenResponse, grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def save_authorization_code(self, code, request):  # codes are made by protocol/authorization.py
+        raise NotImplementedError
+
+    def query_authorization_code(self, code, client):
+        row = db.session.get(AuthorizationCode, token_hash(code))
+        if row is None or row.client_id != client.client_id:
+            return None
+        consumed = AuthorizationCode.query.filter(
+            AuthorizationCode.code_hash == row.code_hash, AuthorizationCode.used_at.is_(None)
+        ).update({"used_at": now()})
+        db.session.commit()
+        if consumed != 1:
+            revoke_grant(row.grant_id, "code.reused")
+            emit("code.reused", client_id=client.client_id, grant_id=row.grant_id)
+            return None
+        if row.is_expired() or (row.grant and row.grant.revoked_at):
+            return None
+        return row
+
+    def delete_authorization_code(self, authorization_code):
+        pass  # already consumed atomically in query_authorization_code
+
+    def authenticate_user(self, authorization_code):
+        return db.session.get(Person, authorization_code.person_id)
+
+    def create_token_response(self):
+        code: AuthorizationCode = self.request.authorization_code
+        person = self.authenticate_user(code)
+        if person is None:
+            raise InvalidGrantError("The person this code was issued for no longer exists.")
+        self.request.user = person
+        token = self.issue(
+            person=person, scope=code.scope, grant_id=code.grant_id, vot=code.vot, auth_time=code.auth_time,
+            claims_request=code.claims_request, nonce=code.nonce, sid=code.sid, acr_requested=code.acr_requested,
+        )
+        emit("token.issued", client_id=code.client_id, grant_type="authorization_code", grant_id=code.grant_id)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+class RefreshTokenGrant(_TokenResponse, grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token):
+        client = self.request.client
+        row = db.session.get(IssuedToken, token_hash(refresh_token))
+        # Another client's refresh token is simply unknown to this client, and stays usable by its owner.
+        if row is None or row.kind != "refresh" or row.client_id != client.client_id:
+            return None
+        if row.rotated_at is not None:
+            self._reused(row)
+            return None
+        return row if row.is_active() else None
+
+    def _reused(self, row):
+        revoke_grant(row.grant_id, "refresh_token.reused")
+        emit("refresh_token.reused", client_id=row.client_id, grant_id=row.grant_id)
+
+    def authenticate_user(self, refresh_token):
+        return db.session.get(Person, refresh_token.person_id)
+
+    def revoke_old_credential(self, refresh_token):
+        pass  # rotated atomically in authenticate_refresh_token
+
+    def create_token_response(self):
+        old: IssuedToken = self.request.refresh_token
+        person = self.authenticate_user(old)
+        if person is None:
+            raise InvalidGrantError("The person this token was issued for no longer exists.")
+        # Rotate only now that the request is valid, so a bad request does not burn the token.
+        rotated = IssuedToken.query.filter(IssuedToken.id == old.id, IssuedToken.rotated_at.is_(None)).update(
+            {"rotated_at": now()}
+        )
+        db.session.commit()
+        if rotated != 1:
+            self._reused(old)
+            raise InvalidGrantError("The refresh token has already been used.")
+        self.request.user = person
+        scope = self.request.payload.scope or old.scope
+        token = self.issue(
+            person=person, scope=scope, grant_id=old.grant_id, vot=old.vot, auth_time=old.auth_time,
+            claims_request=old.claims_request,
+        )
+        emit("token.refreshed", client_id=old.client_id, grant_id=old.grant_id)
+        return 200, token, self.TOKEN_RESPONSE_HEADER

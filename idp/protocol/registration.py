@@ -1,0 +1,181 @@
+"""Rules for registering a relying party (interface.md "Clients"), shared by the CLI, the
+declarative files in ``clients/`` and, later, dynamic registration (RFC 7591).
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+from urllib.parse import urlsplit
+
+from ..extensions import db
+from ..levels import InvalidVectorError, parse_vector_list
+from ..models import Client
+from ..models.clients import AUTH_METHODS, CLIENT_ENVIRONMENTS, ID_TOKEN_ALGS
+from .claims import SUPPORTED_SCOPES
+from .client_keys import ClientKeyError, key_set, pem_key
+from .secrets import hash_client_secret, new_client_secret
+
+MAX_REDIRECT_URIS = 10
+
+
+class RegistrationError(ValueError):
+    """A registration field is not acceptable; the message says which and why."""
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def check_uri(uri: str, field: str, allow_http_loopback: bool) -> str:
+    """https only (http for loopback in development), absolute, no fragment, no query, no wildcard."""
+    if not isinstance(uri, str) or not uri or len(uri) > 500:
+        raise RegistrationError(f"{field}: each URI must be a non-empty string of at most 500 characters")
+    parts = urlsplit(uri)
+    if parts.scheme == "https":
+        pass
+    elif parts.scheme == "http" and allow_http_loopback and _is_loopback(parts.hostname):
+        pass
+    else:
+        raise RegistrationError(f"{field}: {uri!r} must use https (http is allowed only for loopback in development)")
+    if not parts.netloc or parts.fragment or parts.query or "*" in uri:
+        raise RegistrationError(f"{field}: {uri!r} must be absolute, with no query, fragment or wildcard")
+    return uri
+
+
+def _uris(values, field: str, allow_http_loopback: bool, required: bool) -> list[str]:
+    values = list(dict.fromkeys(values or []))
+    if required and not values:
+        raise RegistrationError(f"{field}: at least one is required")
+    if len(values) > MAX_REDIRECT_URIS:
+        raise RegistrationError(f"{field}: at most {MAX_REDIRECT_URIS} are allowed")
+    return [check_uri(u, field, allow_http_loopback) for u in values]
+
+
+def normalise(fields: dict, *, development: bool, existing: Client | None = None) -> dict:
+    """Validate registration fields (CLI/file names) and return column values."""
+    merged = dict(existing.to_dict() if existing else {})
+    merged.update({k: v for k, v in fields.items() if v is not None})
+    out: dict = {}
+    name = merged.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise RegistrationError("name: required, at most 200 characters")
+    out["name"] = name.strip()
+    environment = merged.get("environment") or "sandpit"
+    if environment not in CLIENT_ENVIRONMENTS:
+        raise RegistrationError(f"environment: one of {', '.join(CLIENT_ENVIRONMENTS)}")
+    out["environment"] = environment
+    loopback_ok = development or environment == "sandpit"
+    out["redirect_uris"] = _uris(merged.get("redirect_uris"), "redirect_uris", loopback_ok, required=True)
+    out["post_logout_redirect_uris"] = _uris(
+        merged.get("post_logout_redirect_uris"), "post_logout_redirect_uris", loopback_ok, required=False
+    )
+    scope = merged.get("scope") or "openid"
+    scopes = list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
+    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
+    if unknown or "openid" not in scopes:
+        raise RegistrationError(f"scope: must include openid; unknown: {' '.join(unknown) or 'none'}")
+    out["scopes"] = scopes
+    vtr = merged.get("vtr") or ["P0.Cp"]
+    if isinstance(vtr, str):
+        try:
+            vtr = json.loads(vtr)
+        except ValueError:
+            raise RegistrationError('vtr: a JSON array such as ["P9.Cp.Cd"]') from None
+    try:
+        out["vectors"] = [str(v) for v in parse_vector_list(vtr)]
+    except (InvalidVectorError, TypeError) as exc:
+        raise RegistrationError(f"vtr: {exc}") from None
+    method = merged.get("token_endpoint_auth_method") or "private_key_jwt"
+    if method not in AUTH_METHODS:
+        raise RegistrationError(f"token_endpoint_auth_method: one of {', '.join(AUTH_METHODS)}")
+    out["auth_method"] = method
+    alg = merged.get("id_token_signed_response_alg") or "RS512"
+    if alg not in ID_TOKEN_ALGS:
+        raise RegistrationError(f"id_token_signed_response_alg: one of {', '.join(ID_TOKEN_ALGS)}")
+    out["id_token_alg"] = alg
+    for field, column in (("pkce", "pkce_required"), ("nonce", "nonce_required")):
+        value = merged.get(field) or "required"
+        if value not in ("required", "optional"):
+            raise RegistrationError(f"{field}: required or optional")
+        out[column] = value == "required"
+    out["refresh_tokens"] = bool(merged.get("refresh_tokens"))
+    backchannel = merged.get("backchannel_logout_uri")
+    out["backchannel_logout_uri"] = check_uri(backchannel, "backchannel_logout_uri", loopback_ok) if backchannel else None
+    subject_type = merged.get("subject_type") or "public"
+    if subject_type != "public":
+        raise RegistrationError("subject_type: only public is supported so far")
+    out["subject_type"] = subject_type
+    prompt_none_error = merged.get("prompt_none_error") or "login_required"
+    if prompt_none_error not in ("login_required", "sso_login_required"):
+        raise RegistrationError("prompt_none_error: login_required or sso_login_required")
+    out["prompt_none_error"] = prompt_none_error
+    return out
+
+
+def apply_key(values: dict, *, public_key_pem=None, jwks=None, jwks_uri=None, development: bool) -> None:
+    """Exactly one of a PEM public key, a JWKS, or a jwks_uri."""
+    given = [x for x in (public_key_pem, jwks, jwks_uri) if x]
+    if len(given) > 1:
+        raise RegistrationError("key: give one of a PEM public key, a JWKS, or a jwks_uri")
+    if public_key_pem:
+        try:
+            key = pem_key(public_key_pem)
+        except ClientKeyError as exc:
+            raise RegistrationError(f"public key: {exc}") from None
+        if key.is_private:
+            raise RegistrationError("public key: that is a private key; register only the public half")
+        values.update(public_key_pem=public_key_pem, jwks=None, jwks_uri=None)
+    elif jwks:
+        try:
+            keys = key_set(jwks)
+        except ClientKeyError as exc:
+            raise RegistrationError(f"jwks: {exc}") from None
+        if any(k.is_private for k in keys.keys):
+            raise RegistrationError("jwks: contains private key material; register only public keys")
+        values.update(jwks=jwks, public_key_pem=None, jwks_uri=None)
+    elif jwks_uri:
+        values.update(jwks_uri=check_uri(jwks_uri, "jwks_uri", development), public_key_pem=None, jwks=None)
+
+
+def register_client(fields: dict, *, development: bool, client_id: str | None = None, key: dict | None = None,
+                    source: str | None = None) -> tuple[Client, str | None]:
+    """Create a client; returns it and, for the secret methods, the secret (shown once)."""
+    values = normalise(fields, development=development)
+    apply_key(values, development=development, **(key or {}))
+    secret = None
+    if values["auth_method"] == "private_key_jwt":
+        if not any(values.get(k) for k in ("public_key_pem", "jwks", "jwks_uri")):
+            raise RegistrationError("key: private_key_jwt needs --public-key, --jwks-file or --jwks-uri")
+    else:
+        secret = new_client_secret()
+        values["secret_hash"] = hash_client_secret(secret)
+    client_id = client_id or Client.new_client_id()
+    if db.session.get(Client, client_id) is not None:
+        raise RegistrationError(f"client_id: {client_id} is already registered")
+    client = Client(client_id=client_id, source=source, **values)
+    db.session.add(client)
+    db.session.commit()
+    return client, secret
+
+
+def update_client(client: Client, fields: dict, *, development: bool, key: dict | None = None,
+                  new_secret: bool = False) -> str | None:
+    values = normalise(fields, development=development, existing=client)
+    if key:
+        apply_key(values, development=development, **key)
+    secret = None
+    if values["auth_method"] != "private_key_jwt" and (new_secret or not client.secret_hash):
+        secret = new_client_secret()
+        values["secret_hash"] = hash_client_secret(secret)
+    for name, value in values.items():
+        setattr(client, name, value)
+    if client.auth_method == "private_key_jwt" and not client.has_key:
+        db.session.rollback()
+        raise RegistrationError("key: private_key_jwt needs a registered key")
+    db.session.commit()
+    return secret

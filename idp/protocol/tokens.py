@@ -1,0 +1,134 @@
+"""Minting the provider's JWTs: ID tokens, access tokens (RFC 9068) and logout tokens.
+
+Every token carries ``jti``; access tokens are also recorded so they can be revoked.
+"""
+from __future__ import annotations
+
+import hashlib
+import base64
+import secrets
+import uuid
+
+from joserfc import jwt
+
+from ..clock import now
+from ..extensions import db
+from ..models import IssuedToken, Person
+from ..models.grants import token_hash
+from .claims import claims_for_scopes, person_claims
+from .subjects import subject_for
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+_HASH_FOR_ALG = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
+
+
+def half_hash(value: str, alg: str) -> str:
+    """``at_hash``/``c_hash``: left half of the hash named by the alg, base64url (OIDC Core 3.1.3.6)."""
+    digest = _HASH_FOR_ALG[alg[-3:]](value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+class TokenIssuer:
+    def __init__(self, settings, keystore):
+        self.settings = settings
+        self.keystore = keystore
+
+    @property
+    def trustmark(self) -> str:
+        return f"{self.settings.issuer}/trustmark"
+
+    def sign(self, claims: dict, alg: str, typ: str = "JWT") -> str:
+        kid, key = self.keystore.signing_key(alg)
+        return jwt.encode({"alg": alg, "kid": kid, "typ": typ}, claims, key, algorithms=[alg])
+
+    # --- ID token ------------------------------------------------------------
+    def id_token(self, *, client, person: Person, scope: str, auth_time: int, vot: str, nonce=None,
+                 sid=None, claims_request=None, access_token=None, acr_requested=False) -> str:
+        issued = now()
+        claims = {
+            "iss": self.settings.issuer,
+            "sub": subject_for(person, client),
+            "aud": client.client_id,
+            "iat": issued,
+            "exp": issued + self.settings.id_token_ttl,
+            "jti": str(uuid.uuid4()),
+            "auth_time": auth_time,
+            "vot": vot,
+            "vtm": self.trustmark,
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        if sid:
+            claims["sid"] = sid
+        if acr_requested:
+            claims["acr"] = vot
+        if access_token:
+            claims["at_hash"] = half_hash(access_token, client.id_token_alg)
+        names = claims_for_scopes(scope.split()) + requested_claim_names(claims_request, "id_token", client)
+        claims.update(person_claims(person, client, names))
+        return self.sign(claims, client.id_token_alg)
+
+    # --- access and refresh tokens ------------------------------------------
+    def access_token(self, *, client, person: Person, grant_id: str | None, scope: str, vot: str | None,
+                     auth_time: int | None, claims_request=None) -> tuple[str, int]:
+        issued = now()
+        jti = str(uuid.uuid4())
+        expires_at = issued + self.settings.access_token_ttl
+        claims = {
+            "iss": self.settings.issuer,
+            "sub": subject_for(person, client) if person else client.client_id,
+            "aud": self.settings.issuer,
+            "client_id": client.client_id,
+            "iat": issued,
+            "exp": expires_at,
+            "jti": jti,
+            "scope": scope,
+        }
+        if auth_time is not None:
+            claims["auth_time"] = auth_time
+        if vot:
+            claims.update({"vot": vot, "vtm": self.trustmark})
+        db.session.add(IssuedToken(
+            id=jti, kind="access", grant_id=grant_id, client_id=client.client_id,
+            person_id=person.id if person else None, scope=scope, vot=vot, auth_time=auth_time,
+            claims_request=claims_request, issued_at=issued, expires_at=expires_at,
+        ))
+        return self.sign(claims, self.settings.access_token_alg, typ="at+jwt"), self.settings.access_token_ttl
+
+    def refresh_token(self, *, client, person: Person, grant_id: str, scope: str, vot: str, auth_time: int,
+                      claims_request=None) -> str:
+        value = secrets.token_urlsafe(48)
+        issued = now()
+        db.session.add(IssuedToken(
+            id=token_hash(value), kind="refresh", grant_id=grant_id, client_id=client.client_id,
+            person_id=person.id, scope=scope, vot=vot, auth_time=auth_time, claims_request=claims_request,
+            issued_at=issued, expires_at=issued + self.settings.refresh_token_ttl,
+        ))
+        return value
+
+    # --- back-channel logout -------------------------------------------------
+    def logout_token(self, *, client, person: Person | None, sid: str | None) -> str:
+        """OIDC Back-Channel Logout 1.0 section 2.4."""
+        issued = now()
+        claims = {
+            "iss": self.settings.issuer,
+            "aud": client.client_id,
+            "iat": issued,
+            "exp": issued + 120,
+            "jti": str(uuid.uuid4()),
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        }
+        if person is not None:
+            claims["sub"] = subject_for(person, client)
+        if sid:
+            claims["sid"] = sid
+        return self.sign(claims, client.id_token_alg, typ="logout+jwt")
+
+
+def requested_claim_names(claims_request: dict | None, target: str, client) -> list[str]:
+    """Claims named in the ``claims`` parameter for ``target``, limited to what the client's scopes allow."""
+    from .claims import claims_allowed_by_client
+
+    members = (claims_request or {}).get(target) or {}
+    allowed = claims_allowed_by_client(list(client.scopes))
+    return [name for name in members if name in allowed]

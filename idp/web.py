@@ -1,0 +1,84 @@
+"""Web glue shared by every surface: security headers, error pages, template context."""
+from __future__ import annotations
+
+import secrets
+
+from flask import g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/.well-known/", "/trustmark")
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def init_app(app, service_name: str) -> None:
+    @app.context_processor
+    def template_context():
+        return {"csp_nonce": csp_nonce(), "service_name": service_name, "html_lang": "en"}
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.mimetype == "text/html":
+            nonce = csp_nonce()
+            headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; "
+                f"script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+                "form-action 'self' *; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            )
+            headers.setdefault("X-Frame-Options", "DENY")
+            headers.setdefault("Cache-Control", "no-store")
+        if request.path.startswith(("/token", "/revoke", "/introspect", "/userinfo")):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return render_template(
+            "errors/error.html", heading="Your page has expired",
+            message="For your security, this form could not be sent. Go back, refresh the page and try again.",
+            status=400,
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if request.path.startswith(API_PREFIXES):
+            body = {"type": "about:blank", "title": error.name, "status": error.code, "detail": error.description}
+            if error.code and error.code < 500:
+                body.update({"error": "invalid_request", "error_description": error.description})
+            response = jsonify(body)
+            response.status_code = error.code or 500
+            response.mimetype = "application/problem+json"
+            if error.code == 405:
+                response.headers["Allow"] = ", ".join(error.valid_methods or [])
+            return response
+        return render_template("errors/error.html", heading=_HEADINGS.get(error.code, error.name),
+                               message=_MESSAGES.get(error.code, error.description), status=error.code), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith(API_PREFIXES):
+            response = jsonify({"error": "server_error", "error_description": "Something went wrong on our side."})
+            response.status_code = 500
+            return response
+        return render_template("errors/error.html", heading="Sorry, there is a problem with the service",
+                               message="Try again later.", status=500), 500
+
+
+_HEADINGS = {404: "Page not found", 405: "Sorry, there is a problem with the service",
+             413: "Sorry, that was too much to send", 400: "Sorry, there is a problem with the service"}
+_MESSAGES = {404: "If you typed the web address, check it is correct.",
+             405: "This page cannot be used in that way.",
+             413: "The request was too large. Go back and try again with less information."}
