@@ -270,8 +270,8 @@ def check_login(req: AuthorizationRequest, settings) -> None:
     """OIDC Core 3.1.2.3: authenticate unless a session exists that meets prompt, max_age and id_token_hint."""
     from .subjects import subject_for
 
-    started = req.interaction.get("created_at", now())
-    logged_in_here = req.login is not None and req.login.auth_time >= started
+    started = req.interaction.get("created_at")
+    logged_in_here = req.login is not None and started is not None and req.login.auth_time >= started
     reason = None
     if req.login is None:
         reason = "no session"
