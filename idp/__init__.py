@@ -56,7 +56,10 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
 
+    from .authentication import passwords
     from .authentication.sessions import ServerSideSessionInterface
+
+    passwords.configure(settings.password_hash_profile)
     from .protocol.keys import KeyStore
     from .protocol.server import IdentityProviderServer
     from .protocol.tokens import TokenIssuer
@@ -74,6 +77,14 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     web.init_app(app, service_name=os.environ.get("IDP_SERVICE_NAME", "NHS login"))
     app.register_blueprint(protocol_bp)
     app.register_blueprint(accounts_bp)
+
+    proxies = int(os.environ.get("IDP_TRUSTED_PROXIES", "0") or 0)
+    if proxies:
+        # Behind a TLS-terminating proxy: trust its X-Forwarded-For/Proto, so throttling sees the real
+        # source and request.is_secure is right. Only as many hops as are really ours.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
 
     from .cli import register_commands
 

@@ -43,7 +43,8 @@ def keys_init():
 @keys_cli.command("rotate")
 @click.option("--alg", default=None, help="Rotate one algorithm (default: all).")
 @click.option("--promote-after", type=int, default=None, help="Seconds before the new key signs (default IDP_KEY_PROMOTE_AFTER).")
-def keys_rotate(alg, promote_after):
+@click.option("--retire-now", is_flag=True, help="Sign with the new key at once and drop old keys from the JWKS now (going live).")
+def keys_rotate(alg, promote_after, retire_now):
     """Publish new keys now; they sign after the delay; old keys leave the JWKS after the longest token lifetime."""
     from .protocol.keys import SUPPORTED_ALGS
 
@@ -52,7 +53,8 @@ def keys_rotate(alg, promote_after):
     for name in algs:
         if name not in SUPPORTED_ALGS:
             _fail(f"--alg must be one of {', '.join(SUPPORTED_ALGS)}")
-        row = ctx.keystore.rotate(name, promote_after=promote_after)
+        row = ctx.keystore.rotate(name, promote_after=promote_after, retire_now=retire_now,
+                                  development=ctx.settings.is_development)
         click.echo(json.dumps({"alg": name, "kid": row.kid, "signs_from": row.activates_at}))
 
 
@@ -208,8 +210,11 @@ def clients_sync(directory):
 
     from . import ROOT
 
-    for line in sync_directory(directory or os.path.join(ROOT, "clients"), _ctx().settings.is_development):
+    lines = sync_directory(directory or os.path.join(ROOT, "clients"), _ctx().settings.is_development)
+    for line in lines:
         click.echo(line)
+    if any(line.startswith("skipped") for line in lines):
+        raise SystemExit(1)
 
 
 # --- people -------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ class Settings:
     login_lockout_seconds: int = 900
     jwks_uri_cache_seconds: int = 300
     outbound_timeout_seconds: int = 5
+    password_hash_profile: str = "standard"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +77,7 @@ class Settings:
             login_attempts_per_source=_int(env, "IDP_LOGIN_ATTEMPTS_PER_SOURCE", 30),
             login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS", 900),
             jwks_uri_cache_seconds=_int(env, "IDP_JWKS_URI_CACHE_SECONDS", 300),
+            password_hash_profile=env.get("IDP_PASSWORD_HASH_PROFILE", "standard"),
         )
         settings.validate()
         return settings
@@ -95,6 +97,8 @@ class Settings:
         for name in ("code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive")
+        if self.password_hash_profile not in ("standard", "fast"):
+            raise ConfigurationError("IDP_PASSWORD_HASH_PROFILE must be standard or fast")
         if self.code_ttl > 600:
             raise ConfigurationError("IDP_CODE_TTL must be at most 600 seconds (RFC 6749 4.1.2)")
 
@@ -107,8 +111,10 @@ class Settings:
             problems.append("IDP_SECRET_KEY is the development default or shorter than 32 characters")
         if not self.issuer.startswith("https://"):
             problems.append("IDP_ISSUER must be an https URL")
+        if self.password_hash_profile != "standard":
+            problems.append("IDP_PASSWORD_HASH_PROFILE=fast is for the test suite only")
         if development_keys_in_use:
-            problems.append("development signing keys are in use: run `idp keys rotate` to replace them")
+            problems.append("development signing keys are in use: run `idp keys rotate --retire-now` to replace them (tokens they signed stop verifying)")
         if problems:
             raise ConfigurationError(f"refusing to start in {self.env}: " + "; ".join(problems))
 

@@ -25,7 +25,8 @@ def init_app(app, service_name: str) -> None:
     def security_headers(response):
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin: our own form posts keep their Referer (Flask-WTF checks it over https); others get none.
+        headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
             nonce = csp_nonce()
             headers.setdefault(

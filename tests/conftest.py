@@ -30,7 +30,9 @@ PG_URL = os.environ.get("IDP_TEST_DATABASE_URL")
 
 
 def _env(db_url: str, instance: str) -> dict:
-    return {"IDP_ENV": "development", "IDP_ISSUER": ISSUER, "IDP_DATABASE_URL": db_url, "PORT": "5000"}
+    # The fast argon2 profile: real hashing, cheap parameters (refused outside development).
+    return {"IDP_ENV": "development", "IDP_ISSUER": ISSUER, "IDP_DATABASE_URL": db_url, "PORT": "5000",
+            "IDP_PASSWORD_HASH_PROFILE": "fast"}
 
 
 def _make_app(db_url: str, instance: str, **overrides):

@@ -43,6 +43,8 @@ def login():
             request.form.get("email", ""), request.form.get("password", ""), request.remote_addr or "unknown", _settings()
         )
         if result.person is not None:
+            if record:
+                interactions.login_finished(interaction_id, result.person.id)
             return redirect(interactions.resume_url(interaction_id) if record else url_for("accounts.account"))
         errors = result.errors
     return render_template(

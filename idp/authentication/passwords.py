@@ -1,12 +1,34 @@
-"""Passwords (the ``Cp`` component), hashed with argon2id."""
+"""Passwords (the ``Cp`` component), hashed with argon2id.
+
+The ``fast`` profile (tiny memory and time cost) exists only so the test suite
+can log people in thousands of times on two cores; outside development the
+provider refuses to start with it (config.py).
+"""
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified when the account does not exist, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-but-same-cost")
+PROFILES = {
+    "standard": dict(),  # argon2-cffi's RFC 9106 low-memory recommendation
+    "fast": dict(time_cost=1, memory_cost=1024, parallelism=1),
+}
+_hasher = PasswordHasher()
+_dummy_hash = None
+
+
+def configure(profile: str) -> None:
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher(**PROFILES[profile])
+    _dummy_hash = None
+
+
+def _dummy() -> str:
+    # Verified when the account does not exist, so a miss costs the same time as a wrong password.
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password-but-same-cost")
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -15,7 +37,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, candidate: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, candidate) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy(), candidate) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -42,7 +42,7 @@ class Client(db.Model, ClientMixin):
 
     @staticmethod
     def new_client_id() -> str:
-        return secrets.token_urlsafe(24)
+        return secrets.token_hex(16)  # hex: never starts with "-", safe as a CLI argument
 
     # --- Authlib ClientMixin -------------------------------------------------
     def get_client_id(self):

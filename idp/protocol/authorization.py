@@ -198,6 +198,8 @@ def check_max_age(req: AuthorizationRequest, settings) -> None:
     if not raw.isdigit() or len(raw) > 10:
         raise ErrorRedirect("invalid_request", "max_age must be a whole number of seconds.")
     req.max_age = int(raw)
+    if req.max_age == 0:
+        req.prompts.add("login")  # OIDC Core 3.1.2.1 (errata): max_age=0 is prompt=login
 
 
 def check_claims(req: AuthorizationRequest, settings) -> None:
@@ -270,8 +272,8 @@ def check_login(req: AuthorizationRequest, settings) -> None:
     """OIDC Core 3.1.2.3: authenticate unless a session exists that meets prompt, max_age and id_token_hint."""
     from .subjects import subject_for
 
-    started = req.interaction.get("created_at")
-    logged_in_here = req.login is not None and started is not None and req.login.auth_time >= started
+    # Only a login the person finished inside this request counts as fresh (set by the login surface).
+    logged_in_here = req.login is not None and req.interaction.get("logged_in_as") == req.login.person_id
     reason = None
     if req.login is None:
         reason = "no session"

@@ -54,6 +54,11 @@ def set_kind(interaction_id: str, kind: str) -> None:
     update(interaction_id, kind=kind)
 
 
+def login_finished(interaction_id: str, person_id: str) -> None:
+    """The person logged in inside this request: it satisfies prompt=login, max_age and id_token_hint."""
+    update(interaction_id, logged_in_as=person_id)
+
+
 def consent_given(interaction_id: str) -> None:
     update(interaction_id, consent="allow")
 

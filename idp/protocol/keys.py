@@ -82,16 +82,19 @@ class KeyStore:
                 created.append(self.add_key(alg, development=development, key=key))
         return created
 
-    def rotate(self, alg: str, promote_after: int | None = None, development: bool = False) -> SigningKey:
+    def rotate(self, alg: str, promote_after: int | None = None, development: bool = False,
+               retire_now: bool = False) -> SigningKey:
         """Publish a new key now, let it sign after ``promote_after`` seconds, and schedule the old one's retirement.
 
         The old key keeps signing until the new one is promoted, then stays published for the longest
         token lifetime, so relying parties that cached the JWKS never meet an unknown ``kid``.
         """
         promote_after = self.settings.key_promote_after if promote_after is None else promote_after
+        if retire_now:
+            promote_after = 0  # going live: old (development) keys must not verify anything any more
         activates_at = now() + promote_after
         new = self.add_key(alg, activates_at=activates_at, development=development)
-        retire_at = activates_at + self.settings.longest_jwt_lifetime
+        retire_at = activates_at if retire_now else activates_at + self.settings.longest_jwt_lifetime
         for old in SigningKey.query.filter(
             SigningKey.alg == alg, SigningKey.kid != new.kid, SigningKey.deactivated_at.is_(None)
         ):

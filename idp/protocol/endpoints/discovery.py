@@ -1,7 +1,7 @@
 """OIDC Discovery 1.0, JWKS, and the trust mark: built from the routes so they cannot drift."""
 from flask import jsonify, url_for
 
-from ...authentication.factors import available_components
+from ...authentication.factors import available_components, available_vectors
 from ...levels import ProofingLevel
 from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from ..client_auth import ASSERTION_ALGS
@@ -50,8 +50,8 @@ def openid_configuration():
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": False,
-        "vtr_supported": [f"{p.name}.{c}" for p in ProofingLevel for c in available_components()],
-        "acr_values_supported": [f"{p.name}.{c}" for p in ProofingLevel for c in available_components()],
+        "vtr_supported": available_vectors(),
+        "acr_values_supported": available_vectors(),
         "trustmark": _url("protocol.trustmark"),
         "service_documentation": issuer + "/",
     }
@@ -78,5 +78,5 @@ def trustmark():
         "trustmark_provider": idp().settings.issuer,
         "P": [p.name for p in ProofingLevel],
         "C": components,
-        "vectors": [f"{p.name}.{c}" for p in ProofingLevel for c in components],
+        "vectors": available_vectors(),
     })
