@@ -28,6 +28,13 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         super().__init__(validate_jti=True, leeway=30)
 
     def __call__(self, query_client, request):
+        try:
+            return self._authenticate(query_client, request)
+        except InvalidClientError as error:
+            error.status_code = 401  # RFC 6749 5.2: failed client authentication is a 401
+            raise
+
+    def _authenticate(self, query_client, request):
         data = request.form
         assertion = data.get("client_assertion")
         if data.get("client_assertion_type") != self.CLIENT_ASSERTION_TYPE or not assertion:
