@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ISSUER
+from support import ISSUER
 
 ENDPOINT_KEYS = (
     "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint",

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PASSWORD, _make_app, csrf_from
+from support import PASSWORD, make_app, csrf_from
 
 HTTPS_ISSUER = "https://idp.test"
 HTML_PAGES = [
@@ -71,7 +71,7 @@ def https_app(template_db, tmp_path):
         pytest.skip("needs the SQLite template")
     target = tmp_path / "https.sqlite3"
     shutil.copy(base / "template.sqlite3", target)
-    application = _make_app(f"sqlite:///{target}", str(tmp_path), IDP_ISSUER=HTTPS_ISSUER)
+    application = make_app(f"sqlite:///{target}", str(tmp_path), IDP_ISSUER=HTTPS_ISSUER)
     yield application
     with application.app_context():
         from idp.extensions import db

@@ -3,37 +3,18 @@
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from freezegun import freeze_time
 from joserfc import jwt
+
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
+from support import ISSUER, PASSWORD, callback_params, csrf_from, follow_to_rp
 
-def _root_conftest():
-    """tests/conftest.py's helpers, loaded by path: ``conftest`` and ``tests`` are not reliably importable
-    (sub-folders have their own conftest.py and tests/ is not a package)."""
-    name = "_idp_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_helpers = _root_conftest()
-ISSUER = _helpers.ISSUER
-PASSWORD = _helpers.PASSWORD
-callback_params = _helpers.callback_params
-csrf_from = _helpers.csrf_from
-follow_to_rp = _helpers.follow_to_rp
 
 GENERIC_FAILURE = "Enter a correct email address and password"
 TOO_MANY = "too many times"
