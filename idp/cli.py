@@ -199,6 +199,7 @@ def clients_remove(client_id):
     client = db.session.get(Client, client_id) or _fail(f"no client {client_id}")
     db.session.delete(client)
     db.session.commit()
+    client.forget_cached(client_id)
     click.echo(f"removed {client_id}")
 
 
@@ -264,8 +265,10 @@ def serve(workers):
     workers = workers or int(os.environ.get("IDP_WORKERS", "0")) or (os.cpu_count() or 1) * 2
     args = [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--access-logfile", "-", "idp.wsgi:app",
+        "idp.wsgi:app",
     ]
+    if os.environ.get("IDP_ACCESS_LOG", "").lower() in ("1", "true", "yes"):
+        args[-1:-1] = ["--access-logfile", "-"]
     os.execv(sys.executable, args)
 
 

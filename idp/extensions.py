@@ -15,7 +15,8 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-db = SQLAlchemy(metadata=metadata)
+# Objects stay usable after a commit: a request commits early (single-use codes) and reads on.
+db = SQLAlchemy(metadata=metadata, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 

@@ -31,14 +31,16 @@ def template_db(tmp_path_factory):
                 conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade()
         app.extensions["idp"].keystore.ensure_keys(development=True)
+        with db.engine.connect() as conn:
+            keys = [dict(row._mapping) for row in conn.exec_driver_sql("SELECT * FROM signing_key")]
         db.session.remove()
         db.engine.dispose()
-    return url, base
+    return url, base, keys
 
 
 @pytest.fixture
 def app(template_db, tmp_path):
-    url, base = template_db
+    url, base, keys = template_db
     if PG_URL:
         test_url = url
     else:
@@ -51,9 +53,11 @@ def app(template_db, tmp_path):
         from idp.extensions import db
 
         if PG_URL:
-            tables = [t.name for t in db.metadata.sorted_tables if t.name != "signing_key"]
+            # Empty every table, and put back the template's signing keys (a test may have rotated them).
+            tables = [t.name for t in db.metadata.sorted_tables]
             with db.engine.begin() as conn:
                 conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
+                conn.execute(db.metadata.tables["signing_key"].insert(), keys)
         db.session.remove()
         db.engine.dispose()
 

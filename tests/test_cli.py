@@ -372,7 +372,7 @@ def live_app(template_db, tmp_path, monkeypatch):
     from idp import create_app
     from idp.config import Settings
 
-    url, base = template_db
+    url, base, _keys = template_db
     if not url.startswith("sqlite"):
         pytest.skip("needs the SQLite template")
     target = tmp_path / "live.sqlite3"

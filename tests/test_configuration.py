@@ -26,7 +26,7 @@ def instance_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def db_copy(template_db, tmp_path):
     """A migrated database holding the development signing keys (as made by the test template)."""
-    url, base = template_db
+    url, base, _keys = template_db
     if not url.startswith("sqlite"):
         pytest.skip("needs the SQLite template")
     target = tmp_path / "copy.sqlite3"

@@ -66,7 +66,7 @@ def is_logged_in(app, cookie_name, value, base_url=None) -> bool:
 
 @pytest.fixture
 def https_app(template_db, tmp_path):
-    url, base = template_db
+    url, base, _keys = template_db
     if not url.startswith("sqlite"):
         pytest.skip("needs the SQLite template")
     target = tmp_path / "https.sqlite3"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy import JSON
@@ -12,6 +14,10 @@ from ..extensions import db
 AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
 ID_TOKEN_ALGS = ("RS512", "RS256", "PS256", "ES256")
 CLIENT_ENVIRONMENTS = ("sandpit", "integration", "live")
+# Registrations change rarely and are read on every protocol request; each process keeps them briefly.
+CACHE_SECONDS = 5
+_cache: dict[str, tuple[float, "Client"]] = {}
+_cache_lock = threading.Lock()
 
 
 class Client(db.Model, ClientMixin):
@@ -39,6 +45,29 @@ class Client(db.Model, ClientMixin):
     source = db.Column(db.String(200))  # file it was synced from, if declarative
     created_at = db.Column(db.Integer, nullable=False, default=now)
     updated_at = db.Column(db.Integer, nullable=False, default=now, onupdate=now)
+
+    @classmethod
+    def find(cls, client_id) -> "Client | None":
+        """A registration for reading (protocol hot paths); changes reach every process within CACHE_SECONDS."""
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+            return None
+        hit = _cache.get(client_id)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        client = db.session.get(cls, client_id)
+        if client is not None:
+            db.session.expunge(client)  # a read-only snapshot, safe to share between requests
+            with _cache_lock:
+                _cache[client_id] = (time.monotonic(), client)
+        return client
+
+    @staticmethod
+    def forget_cached(client_id: str | None = None) -> None:
+        with _cache_lock:
+            if client_id is None:
+                _cache.clear()
+            else:
+                _cache.pop(client_id, None)
 
     @staticmethod
     def new_client_id() -> str:

@@ -51,7 +51,7 @@ class AuthorizationCode(db.Model, AuthorizationCodeMixin):
     expires_at = db.Column(db.Integer, nullable=False)
     used_at = db.Column(db.Integer)
 
-    grant = db.relationship("Grant")
+    grant = db.relationship("Grant", lazy="joined")  # revocation is checked on every use
 
     def get_redirect_uri(self):
         return self.redirect_uri
@@ -88,7 +88,7 @@ class IssuedToken(db.Model, TokenMixin):
     revoked_at = db.Column(db.Integer)
     rotated_at = db.Column(db.Integer)  # refresh tokens: when it was exchanged for a new one
 
-    grant = db.relationship("Grant")
+    grant = db.relationship("Grant", lazy="joined")  # revocation is checked on every use
 
     # --- Authlib TokenMixin --------------------------------------------------
     def check_client(self, client):

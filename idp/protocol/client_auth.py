@@ -10,7 +10,8 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..clock import now
 from ..extensions import db
@@ -83,13 +84,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             return False
         current = now()
         expires = int(claims.get("exp", current)) + self.leeway
-        try:
-            with db.session.begin_nested():
-                db.session.add(UsedAssertion(client_id=claims["sub"], jti=jti, expires_at=expires))
-        except IntegrityError:
-            return False
-        db.session.commit()
-        return True
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        result = db.session.execute(
+            insert(UsedAssertion).values(client_id=claims["sub"], jti=jti, expires_at=expires).on_conflict_do_nothing()
+        )
+        db.session.commit()  # kept even if the rest of the request fails: the assertion is spent
+        return result.rowcount == 1
 
 
 def allowed_assertion_algs(client) -> list[str]:

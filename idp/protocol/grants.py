@@ -1,8 +1,9 @@
 """Token-endpoint grants, as Authlib asks them to be extended.
 
-Codes and refresh tokens are consumed with one conditional UPDATE, so two
-processes racing on the same value cannot both win; the loser is treated as a
-replay and revokes the whole grant (RFC 6749 4.1.2, RFC 9700 4.14.2).
+Codes and refresh tokens are consumed with one conditional UPDATE, committed
+with the tokens they buy, so two processes racing on the same value cannot both
+win; the loser is treated as a replay and revokes the whole grant (RFC 6749
+4.1.2, RFC 9700 4.14.2).
 """
 from __future__ import annotations
 
@@ -65,11 +66,13 @@ class AuthorizationCodeGrant(_TokenResponse, grants.AuthorizationCodeGrant):
         row = db.session.get(AuthorizationCode, token_hash(code))
         if row is None or row.client_id != client.client_id:
             return None
+        # Consumed in the same transaction that records the tokens: a concurrent redemption waits on
+        # this row and then finds it used; a request that fails later (PKCE) leaves the code unused.
         consumed = AuthorizationCode.query.filter(
             AuthorizationCode.code_hash == row.code_hash, AuthorizationCode.used_at.is_(None)
-        ).update({"used_at": now()})
-        db.session.commit()
+        ).update({"used_at": now()}, synchronize_session=False)
         if consumed != 1:
+            db.session.rollback()
             revoke_grant(row.grant_id, "code.reused")
             emit("code.reused", client_id=client.client_id, grant_id=row.grant_id)
             return None
@@ -129,10 +132,10 @@ class RefreshTokenGrant(_TokenResponse, grants.RefreshTokenGrant):
             raise InvalidGrantError("The person this token was issued for no longer exists.")
         # Rotate only now that the request is valid, so a bad request does not burn the token.
         rotated = IssuedToken.query.filter(IssuedToken.id == old.id, IssuedToken.rotated_at.is_(None)).update(
-            {"rotated_at": now()}
+            {"rotated_at": now()}, synchronize_session=False
         )
-        db.session.commit()
         if rotated != 1:
+            db.session.rollback()
             self._reused(old)
             raise InvalidGrantError("The refresh token has already been used.")
         self.request.user = person

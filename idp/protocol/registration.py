@@ -174,6 +174,7 @@ def update_client(client: Client, fields: dict, *, development: bool, key: dict 
         values["secret_hash"] = hash_client_secret(secret)
     for name, value in values.items():
         setattr(client, name, value)
+    Client.forget_cached(client.client_id)
     if client.auth_method == "private_key_jwt" and not client.has_key:
         db.session.rollback()
         raise RegistrationError("key: private_key_jwt needs a registered key")

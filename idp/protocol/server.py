@@ -77,7 +77,7 @@ class Introspection(IntrospectionEndpoint):
         from ..models import Person
 
         person = db.session.get(Person, token.person_id) if token.person_id else None
-        client = db.session.get(Client, token.client_id)
+        client = Client.find(token.client_id)
         payload = {
             "active": True,
             "iss": ctx.settings.issuer,
@@ -108,9 +108,7 @@ class IdentityProviderServer(AuthorizationServer):
         self.register_endpoint(Introspection)
 
     def query_client(self, client_id):
-        if not isinstance(client_id, str) or len(client_id) > 64:
-            return None
-        return db.session.get(Client, client_id)
+        return Client.find(client_id)
 
     def save_token(self, token, request):
         pass  # tokens are recorded as they are minted (protocol/tokens.py)

@@ -62,7 +62,7 @@ def userinfo():
     if error is not None:
         return error
     person = db.session.get(Person, token.person_id)
-    client = db.session.get(Client, token.client_id)
+    client = Client.find(token.client_id)
     if person is None or client is None:
         return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
     scopes = token.scope.split()
