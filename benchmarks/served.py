@@ -220,7 +220,7 @@ def start(served: ServedProvider, *, access_log_format: str | None = None, gunic
           timeout: float = 30) -> ServedProvider:
     """Serve with gunicorn exactly as ``idp serve`` does, and wait (bounded) until discovery answers.
 
-    ``gunicorn_args`` replaces the access-log option and the app (``--access-logfile - idp.wsgi:app``),
+    ``gunicorn_args`` replaces the app argument (``idp.wsgi:app``),
     for experiments only: e.g. ``["--worker-class", "gthread", "--threads", "4", "idp.wsgi:app"]``.
     """
     served.log_path = os.path.join(served.directory, "gunicorn.log")
@@ -232,7 +232,7 @@ def start(served: ServedProvider, *, access_log_format: str | None = None, gunic
         served.access_log = os.path.join(served.directory, "access.log")
         args += ["--access-logfile", served.access_log, "--access-logformat", access_log_format, "idp.wsgi:app"]
     else:
-        args += ["--access-logfile", "-", "idp.wsgi:app"]
+        args += ["idp.wsgi:app"]  # as `idp serve` does by default (IDP_ACCESS_LOG unset)
     log = open(served.log_path, "ab")
     try:
         # Its own session, so stop() can end exactly this master and its workers.

@@ -435,7 +435,7 @@ def parse_args(argv=None):
     p.add_argument("--mode", choices=("processes", "threads"), default="processes",
                    help="one process per virtual user (default) or threads in one process")
     p.add_argument("--gunicorn-args", default=None,
-                   help="experiments only: replace '--access-logfile - idp.wsgi:app' for the provider started here, "
+                   help="experiments only: replace 'idp.wsgi:app' for the provider started here, "
                         "e.g. \"--worker-class gthread --threads 4 idp.wsgi:app\" (the default is what make run does)")
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--cpu-breakdown", type=int, default=0, metavar="N",

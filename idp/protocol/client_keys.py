@@ -1,6 +1,7 @@
 """A client's public keys, from a PEM, a JWKS, or its ``jwks_uri`` (fetched, cached, re-fetched on a new kid)."""
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -16,7 +17,9 @@ class ClientKeyError(Exception):
     """The client's registered key cannot be used."""
 
 
+@functools.lru_cache(maxsize=1024)
 def pem_key(pem: str):
+    """Parsed once per process: a registered PEM is immutable text, and parsing costs more than verifying."""
     for key_type in (RSAKey, ECKey):
         try:
             return key_type.import_key(pem)
