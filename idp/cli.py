@@ -5,7 +5,6 @@ client secret is printed once, when it is made.
 """
 from __future__ import annotations
 
-import glob
 import json
 import os
 import sys

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from support import ISSUER, PASSWORD, RelyingParty, csrf_from, public_pem
+from support import PASSWORD, RelyingParty, csrf_from, public_pem
 
 GOOD_SECRET = "s3cure-" + "x" * 40
 RS_CB = "https://a.example/cb"

@@ -5,13 +5,13 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from ..authentication import current_login, end_login
+from ..authentication import current_login
 from ..events import emit
 from ..extensions import db
 from ..models import Client, Consent, Person
 from ..protocol import interactions
 from ..protocol.authorization import requested_claim_names_for
-from ..protocol.claims import claims_for_scopes, describe_claims
+from ..protocol.claims import describe_claims
 from .login import log_in_with_password
 
 bp = Blueprint("accounts", __name__)
@@ -123,8 +123,3 @@ def withdraw_consent():
     emit("consent.withdrawn", client_id=client_id, person_id=login.person_id)
     return redirect(url_for("accounts.account"))
 
-
-@bp.post("/account/logout")
-def logout_here():
-    end_login()
-    return redirect(url_for("accounts.home"))

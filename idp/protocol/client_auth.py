@@ -85,11 +85,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         current = now()
         expires = int(claims.get("exp", current)) + self.leeway
         insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        result = db.session.execute(
-            insert(UsedAssertion).values(client_id=claims["sub"], jti=jti, expires_at=expires).on_conflict_do_nothing()
-        )
+        inserted = db.session.execute(
+            insert(UsedAssertion)
+            .values(client_id=claims["sub"], jti=jti, expires_at=expires)
+            .on_conflict_do_nothing()
+            .returning(UsedAssertion.jti)  # rowcount is not reliable across drivers; a returned row is
+        ).first()
         db.session.commit()  # kept even if the rest of the request fails: the assertion is spent
-        return result.rowcount == 1
+        return inserted is not None
 
 
 def allowed_assertion_algs(client) -> list[str]:

@@ -50,7 +50,7 @@ def fetch_jwks(uri: str, *, timeout: int, max_age: int, force: bool = False) -> 
     except (requests.RequestException, ValueError) as exc:
         if cached:
             return cached[1]
-        raise ClientKeyError(f"could not fetch the client's jwks_uri") from exc
+        raise ClientKeyError("could not fetch the client's jwks_uri") from exc
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise ClientKeyError("the client's jwks_uri did not return a JWKS")
     with _lock:
