@@ -7,6 +7,7 @@ from .consent import Consent, ClientUserMetadata
 from .keys import SigningKey
 from .replay import UsedAssertion
 from .throttle import FailedAttempt
+from .registration import InitialAccessToken, PushedAuthorizationRequest
 
 __all__ = [
     "Client",
@@ -20,4 +21,6 @@ __all__ = [
     "SigningKey",
     "UsedAssertion",
     "FailedAttempt",
+    "InitialAccessToken",
+    "PushedAuthorizationRequest",
 ]

@@ -42,6 +42,13 @@ class Client(db.Model, ClientMixin):
     backchannel_logout_uri = db.Column(db.String(500))
     subject_type = db.Column(db.String(20), nullable=False, default="public")
     prompt_none_error = db.Column(db.String(40), nullable=False, default="login_required")
+    sector_identifier_uri = db.Column(db.String(500))  # pairwise subjects (OIDC Core 8.1)
+    request_object_signing_alg = db.Column(db.String(10))  # JAR (RFC 9101): the alg its request objects use
+    require_pushed_authorization_requests = db.Column(db.Boolean, nullable=False, default=False)  # RFC 9126
+    sso_partners = db.Column(JSON, nullable=False, default=list)  # clients whose asserted_login_identity it accepts
+    registration_access_token_hash = db.Column(db.String(100))  # RFC 7592 management of a dynamic registration
+    registered_dynamically = db.Column(db.Boolean, nullable=False, default=False)
+    extra_metadata = db.Column(JSON, nullable=False, default=dict)  # other RFC 7591 metadata (contacts, logo_uri...)
     source = db.Column(db.String(200))  # file it was synced from, if declarative
     created_at = db.Column(db.Integer, nullable=False, default=now)
     updated_at = db.Column(db.Integer, nullable=False, default=now, onupdate=now)
