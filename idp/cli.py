@@ -11,7 +11,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from .extensions import db
 
@@ -95,8 +95,11 @@ def _client_options(f):
         click.option("--id-token-alg", type=click.Choice(["RS512", "RS256", "PS256", "ES256"])),
         click.option("--pkce", type=click.Choice(["required", "optional"])),
         click.option("--nonce", type=click.Choice(["required", "optional"])),
-        click.option("--subject-type", type=click.Choice(["public"])),
+        click.option("--subject-type", type=click.Choice(["public", "pairwise"])),
+        click.option("--sector-identifier-uri", help="Pairwise subjects: a JSON array of redirect URIs (OIDC Registration 5)."),
         click.option("--prompt-none-error", type=click.Choice(["login_required", "sso_login_required"])),
+        click.option("--sso-partner", "sso_partners", multiple=True,
+                     help="A client whose asserted_login_identity this one accepts (repeat for several)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -118,7 +121,9 @@ def _fields(kw) -> tuple[dict, dict]:
         "pkce": kw.get("pkce"),
         "nonce": kw.get("nonce"),
         "subject_type": kw.get("subject_type"),
+        "sector_identifier_uri": kw.get("sector_identifier_uri"),
         "prompt_none_error": kw.get("prompt_none_error"),
+        "sso_partners": list(kw["sso_partners"]) or None,
     }
     key = {}
     if kw.get("public_key"):
@@ -202,6 +207,25 @@ def clients_remove(client_id):
     click.echo(f"removed {client_id}")
 
 
+@clients_cli.command("initial-access-token")
+@click.option("--env", "environment", type=click.Choice(["sandpit", "integration", "live"]), default="sandpit",
+              help="The environment clients registered with it belong to (secret methods: sandpit only).")
+@click.option("--description", help="Who or what it is for.")
+@click.option("--expires-in", type=click.IntRange(min=1), default=None, help="Seconds it is valid (default: until revoked).")
+@click.option("--pkce", type=click.Choice(["required", "optional"]), default=None,
+              help="PKCE for clients registered with it that do not say (default: required).")
+@click.option("--nonce", type=click.Choice(["required", "optional"]), default=None,
+              help="nonce for clients registered with it that do not say (default: required).")
+def clients_initial_access_token(environment, description, expires_in, pkce, nonce):
+    """Print a new initial access token for POST /register (RFC 7591 3), once: only its hash is stored."""
+    from .protocol.dynamic_registration import issue_initial_access_token
+
+    if description is not None and len(description) > 200:
+        _fail("--description: at most 200 characters")
+    defaults = {k: v for k, v in (("pkce", pkce), ("nonce", nonce)) if v}
+    click.echo(issue_initial_access_token(environment, description, expires_in, client_defaults=defaults))
+
+
 @clients_cli.command("sync")
 @click.option("--dir", "directory", default=None, help="Folder of client JSON files (default: clients/).")
 def clients_sync(directory):
@@ -256,23 +280,61 @@ def demo_load():
         click.echo(line)
 
 
+# --- conformance ----------------------------------------------------------------------------
+conformance_cli = AppGroup("conformance", help="The OpenID Foundation conformance suite (conformance/README.md).")
+
+
+@conformance_cli.command("setup")
+@click.option("--suite-url", required=True, help="The suite's base URL, e.g. https://localhost.emobix.co.uk:8443.")
+@click.option("--alias", default="idp", show_default=True, help="Prefix of the plans' aliases and client_ids.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where the filled-in configurations go (default: conformance/out/, ignored by git).")
+@click.option("--email", default=None, help="The suite's test person (default: conformance-tester@example.com).")
+def conformance_setup(suite_url, alias, out_dir, email):
+    """Register the suite's clients and test person and write every plan's configuration (idempotent)."""
+    from .conformance import DEFAULT_EMAIL, ConformanceSetupError, setup
+
+    try:
+        result = setup(_ctx().settings, suite_url, alias=alias, out_dir=out_dir, email=email or DEFAULT_EMAIL)
+    except ConformanceSetupError as exc:
+        _fail(str(exc))
+    for line in result.lines:
+        click.echo(line)
+
+
 @click.command("serve")
 @click.option("--workers", type=int, default=None)
-def serve(workers):
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 to be reachable from a container, e.g. the conformance suite).")
+@click.option("--tls", is_flag=True, help="Serve https with a self-signed certificate made under instance/tls/ "
+              "(development only; IDP_ISSUER must be https).")
+@click.option("--tls-hostname", "tls_hostnames", multiple=True,
+              help="Another name or address the certificate must cover (repeatable).")
+@with_appcontext
+def serve(workers, host, tls, tls_hostnames):
     """Serve the provider with gunicorn (what `make run` does)."""
     port = os.environ.get("PORT", "5000")
     workers = workers or int(os.environ.get("IDP_WORKERS", "0")) or (os.cpu_count() or 1) * 2
     args = [
-        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
         "idp.wsgi:app",
     ]
     if os.environ.get("IDP_ACCESS_LOG", "").lower() in ("1", "true", "yes"):
         args[-1:-1] = ["--access-logfile", "-"]
+    if tls:
+        from .devtls import DevTLSError, gunicorn_tls_arguments
+
+        try:
+            tls_args, cert = gunicorn_tls_arguments(_ctx().settings, current_app.instance_path, port, tls_hostnames)
+        except DevTLSError as exc:
+            _fail(str(exc))
+        click.echo(f"https with the development certificate {cert.cert_path} for {', '.join(cert.hosts)}")
+        args[-1:-1] = tls_args
     os.execv(sys.executable, args)
 
 
 def register_commands(app) -> None:
-    for group in (keys_cli, clients_cli, users_cli, demo_cli):
+    for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 import secrets
 
 from flask import g, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from .i18n import N_, current_language, language_toggle
 
 API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/.well-known/", "/trustmark")
 
@@ -19,7 +22,8 @@ def csp_nonce() -> str:
 def init_app(app, service_name: str) -> None:
     @app.context_processor
     def template_context():
-        return {"csp_nonce": csp_nonce(), "service_name": service_name, "html_lang": "en"}
+        return {"csp_nonce": csp_nonce(), "service_name": service_name, "html_lang": current_language(),
+                "language_toggle": language_toggle()}
 
     @app.after_request
     def security_headers(response):
@@ -47,8 +51,8 @@ def init_app(app, service_name: str) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         return render_template(
-            "errors/error.html", heading="Your page has expired",
-            message="For your security, this form could not be sent. Go back, refresh the page and try again.",
+            "errors/error.html", heading=gettext("Your page has expired"),
+            message=gettext("For your security, this form could not be sent. Go back, refresh the page and try again."),
             status=400,
         ), 400
 
@@ -64,8 +68,10 @@ def init_app(app, service_name: str) -> None:
             if error.code == 405:
                 response.headers["Allow"] = ", ".join(error.valid_methods or [])
             return response
-        return render_template("errors/error.html", heading=_HEADINGS.get(error.code, error.name),
-                               message=_MESSAGES.get(error.code, error.description), status=error.code), error.code
+        heading, message = _HEADINGS.get(error.code), _MESSAGES.get(error.code)
+        return render_template("errors/error.html", heading=gettext(heading) if heading else error.name,
+                               message=gettext(message) if message else error.description,
+                               status=error.code), error.code
 
     @app.errorhandler(Exception)
     def unexpected(error):
@@ -74,12 +80,12 @@ def init_app(app, service_name: str) -> None:
             response = jsonify({"error": "server_error", "error_description": "Something went wrong on our side."})
             response.status_code = 500
             return response
-        return render_template("errors/error.html", heading="Sorry, there is a problem with the service",
-                               message="Try again later.", status=500), 500
+        return render_template("errors/error.html", heading=gettext("Sorry, there is a problem with the service"),
+                               message=gettext("Try again later."), status=500), 500
 
 
-_HEADINGS = {404: "Page not found", 405: "Sorry, there is a problem with the service",
-             413: "Sorry, that was too much to send", 400: "Sorry, there is a problem with the service"}
-_MESSAGES = {404: "If you typed the web address, check it is correct.",
-             405: "This page cannot be used in that way.",
-             413: "The request was too large. Go back and try again with less information."}
+_HEADINGS = {404: N_("Page not found"), 405: N_("Sorry, there is a problem with the service"),
+             413: N_("Sorry, that was too much to send"), 400: N_("Sorry, there is a problem with the service")}
+_MESSAGES = {404: N_("If you typed the web address, check it is correct."),
+             405: N_("This page cannot be used in that way."),
+             413: N_("The request was too large. Go back and try again with less information.")}

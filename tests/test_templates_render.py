@@ -148,6 +148,9 @@ def make_app() -> Flask:
             PackageLoader("nhsuk_frontend_jinja"),
         ]
     )
+    # Every text is wrapped in _(); the real app installs Flask-Babel's catalogs, English here.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_null_translations(newstyle=True)
 
     @app.context_processor
     def _globals():

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from ..authentication import establish_login
 from ..authentication import throttle
 from ..authentication.passwords import hash_password, needs_rehash, verify_password
 from ..events import emit
 from ..extensions import db
+from ..i18n import N_
 from ..models import Person
 from ..levels import AuthenticationComponent
 
-GENERIC_FAILURE = "Enter a correct email address and password"
+GENERIC_FAILURE = N_("Enter a correct email address and password")
 
 
 @dataclass
@@ -27,13 +30,14 @@ class LoginResult:
 def validate_form(email: str, password: str) -> list[dict]:
     errors = []
     if not email:
-        errors.append({"field": "email", "message": "Enter your email address"})
+        errors.append({"field": "email", "message": gettext("Enter your email address")})
     elif "@" not in email or len(email) > 320:
-        errors.append({"field": "email", "message": "Enter an email address in the correct format, like name@example.com"})
+        errors.append({"field": "email", "message": gettext(
+            "Enter an email address in the correct format, like name@example.com")})
     if not password:
-        errors.append({"field": "password", "message": "Enter your password"})
+        errors.append({"field": "password", "message": gettext("Enter your password")})
     elif len(password) > 1024:
-        errors.append({"field": "password", "message": GENERIC_FAILURE})
+        errors.append({"field": "password", "message": gettext(GENERIC_FAILURE)})
     return errors
 
 
@@ -46,15 +50,15 @@ def log_in_with_password(email: str, password: str, source: str, settings) -> Lo
     source_key = throttle.subject("login-source", source)
     if throttle.locked_until(account_key) or throttle.locked_until(source_key):
         emit("login.throttled")
-        return LoginResult(errors=[{"field": None, "message": "You have tried to log in too many times. "
-                                    "Wait 15 minutes, then try again."}])
+        return LoginResult(errors=[{"field": None, "message": gettext(
+            "You have tried to log in too many times. Wait 15 minutes, then try again.")}])
     person = Person.query.filter_by(email=email).first()
     if not verify_password(person.password_hash if person else None, password):
         window = settings.login_lockout_seconds
         throttle.record_failure(account_key, settings.login_attempts_per_account, window)
         throttle.record_failure(source_key, settings.login_attempts_per_source, window)
         emit("login.failed")
-        return LoginResult(errors=[{"field": "email", "message": GENERIC_FAILURE}])
+        return LoginResult(errors=[{"field": "email", "message": gettext(GENERIC_FAILURE)}])
     throttle.clear(account_key)
     if needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)

@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import format_date, gettext
 
 from ..authentication import current_login
 from ..events import emit
 from ..extensions import db
 from ..models import Client, Consent, Person
 from ..protocol import interactions
+from ..protocol.asserted_login import login_for_interaction
 from ..protocol.authorization import requested_claim_names_for
 from ..protocol.claims import describe_claims
 from .login import log_in_with_password
@@ -32,8 +34,7 @@ def login():
     interaction_id = request.args.get("interaction")
     record = interactions.load(interaction_id) if interaction_id else None
     if interaction_id and record is None:
-        return render_template("errors/error.html", heading="Your login has timed out",
-                               message="Go back to the service you were using and try again.", status=400), 400
+        return _timed_out()
     params = (record or {}).get("params", {})
     client = db.session.get(Client, record["client_id"]) if record else None
     email = request.form.get("email", params.get("login_hint", "") if "@" in params.get("login_hint", "") else "")
@@ -58,10 +59,9 @@ def login():
 def consent():
     interaction_id = request.args.get("interaction")
     record = interactions.load(interaction_id)
-    login = current_login()
+    login = login_for_interaction(record)  # an asserted_login_identity logs in for the request only
     if record is None or login is None:
-        return render_template("errors/error.html", heading="Your login has timed out",
-                               message="Go back to the service you were using and try again.", status=400), 400
+        return _timed_out()
     client = db.session.get(Client, record["client_id"])
     if client is None:
         abort(400)
@@ -80,6 +80,11 @@ def consent():
             return redirect(interactions.resume_url(interaction_id))
     return render_template("accounts/consent.html", client_name=client.name, claims=describe_claims(names),
                            action=url_for("accounts.consent", interaction=interaction_id), errors=[])
+
+
+def _timed_out():
+    return render_template("errors/error.html", heading=gettext("Your login has timed out"),
+                           message=gettext("Go back to the service you were using and try again."), status=400), 400
 
 
 def _remember_consent(person_id: str, client_id: str, scopes: list[str], claims: list[str]) -> None:
@@ -104,8 +109,8 @@ def account():
         consents.append({
             "client_id": row.client_id,
             "client_name": client.name if client else row.client_id,
-            "granted_at": datetime.fromtimestamp(row.granted_at, timezone.utc).strftime("%-d %B %Y"),
-            "claims": describe_claims(row.claims) or ["That you have logged in"],
+            "granted_at": format_date(datetime.fromtimestamp(row.granted_at, timezone.utc), "d MMMM y"),
+            "claims": describe_claims(row.claims) or [gettext("That you have logged in")],
         })
     return render_template("accounts/account.html", email=person.email, proofing_level=person.proofing_level,
                            consents=consents, withdraw_action=url_for("accounts.withdraw_consent"),

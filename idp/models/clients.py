@@ -137,7 +137,13 @@ class Client(db.Model, ClientMixin):
             "refresh_tokens": bool(self.refresh_tokens),
             "backchannel_logout_uri": self.backchannel_logout_uri,
             "subject_type": self.subject_type,
+            "sector_identifier_uri": self.sector_identifier_uri,
+            "registered_dynamically": bool(self.registered_dynamically),
+            "extra_metadata": dict(self.extra_metadata or {}),
             "prompt_none_error": self.prompt_none_error,
+            "sso_partners": list(self.sso_partners or []),
+            "request_object_signing_alg": self.request_object_signing_alg,
+            "require_pushed_authorization_requests": bool(self.require_pushed_authorization_requests),
             "key": "pem" if self.public_key_pem else "jwks" if self.jwks else "jwks_uri" if self.jwks_uri else None,
             "jwks_uri": self.jwks_uri,
         }

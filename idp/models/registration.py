@@ -13,6 +13,9 @@ class InitialAccessToken(db.Model):
     token_hash = db.Column(db.String(64), primary_key=True)
     environment = db.Column(db.String(20), nullable=False, default="sandpit")
     description = db.Column(db.String(200))
+    # Defaults for clients registered with it, e.g. {"pkce": "optional", "nonce": "optional"} for a conformance
+    # suite that sends neither; a client's own metadata still wins.
+    client_defaults = db.Column(JSON, nullable=False, default=dict)
     created_at = db.Column(db.Integer, nullable=False, default=now)
     expires_at = db.Column(db.Integer)  # None: until revoked
     revoked_at = db.Column(db.Integer)

@@ -29,6 +29,7 @@ from ..levels import InvalidVectorError, ProofingLevel, VectorOfTrust, choose_vo
 from ..models import AuthorizationCode, Client, Consent, Grant, Person
 from ..models.grants import token_hash
 from . import interactions
+from .asserted_login import login_from_assertion
 from .claims import (
     ClaimsRequestError,
     claims_allowed_by_client,
@@ -38,6 +39,7 @@ from .claims import (
     parse_claims_request,
     requested_acr_values,
 )
+from .request_objects import load_request_object
 
 MAX_PARAM_LENGTH = 2048
 SINGLE_VALUED = (
@@ -52,10 +54,11 @@ KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
 class ErrorPage(Exception):
     """An error shown to the person because there is no verified redirect URI to send it to."""
 
-    def __init__(self, description: str, status: int = 400):
+    def __init__(self, description: str, status: int = 400, error: str = "invalid_request"):
         super().__init__(description)
         self.description = description
         self.status = status
+        self.error = error  # the OAuth code, for where errors are answered as JSON instead (/par, RFC 9126 2.3)
 
 
 class ErrorRedirect(Exception):
@@ -89,6 +92,7 @@ class AuthorizationRequest:
     vectors: list[VectorOfTrust] = field(default_factory=list)
     acr_requested: bool = False
     hinted_subject: str | None = None
+    pushed: bool = False  # the parameters came through /par (RFC 9126)
     login = None
     person: Person | None = None
     vot: VectorOfTrust | None = None
@@ -130,14 +134,6 @@ def check_redirect_uri(req: AuthorizationRequest, settings) -> None:
 
 
 # --- steps whose errors go back to the client -----------------------------------------------
-def check_request_object(req: AuthorizationRequest, settings) -> None:
-    # OIDC Core 6.1/6.2: not supported (yet); discovery advertises request_parameter_supported=false.
-    if req.get("request"):
-        raise ErrorRedirect("request_not_supported", "Request objects are not supported.")
-    if req.get("request_uri"):
-        raise ErrorRedirect("request_uri_not_supported", "request_uri is not supported.")
-
-
 def check_response_type(req: AuthorizationRequest, settings) -> None:
     response_type = req.get("response_type")
     if response_type is None:
@@ -269,6 +265,14 @@ def load_login(req: AuthorizationRequest, settings) -> None:
         req.login = None
 
 
+def load_asserted_login(req: AuthorizationRequest, settings) -> None:
+    """interface.md asserted_login_identity: an approved partner's single-use assertion is this request's login."""
+    login = login_from_assertion(req.params, req.interaction, req.client)
+    person = db.session.get(Person, login.person_id) if login else None
+    if person is not None:
+        req.login, req.person = login, person
+
+
 def check_login(req: AuthorizationRequest, settings) -> None:
     """OIDC Core 3.1.2.3: authenticate unless a session exists that meets prompt, max_age and id_token_hint."""
     from .subjects import subject_for
@@ -337,8 +341,8 @@ def check_consent(req: AuthorizationRequest, settings) -> None:
 STEPS: list[Callable] = [
     check_parameters,
     load_client,
+    load_request_object,
     check_redirect_uri,
-    check_request_object,
     check_response_type,
     check_state,
     check_scope,
@@ -350,10 +354,13 @@ STEPS: list[Callable] = [
     check_vtr,
     check_id_token_hint,
     load_login,
+    load_asserted_login,
     check_login,
     check_vot,
     check_consent,
 ]
+# /par checks a pushed request before anyone is there to log in (RFC 9126 2.1): every step before load_login.
+STEPS_WITHOUT_PERSON: list[Callable] = STEPS[: STEPS.index(load_login)]
 
 
 def run(req: AuthorizationRequest, settings) -> None:

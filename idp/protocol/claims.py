@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import gettext
+
+from ..i18n import N_
 from ..levels import ProofingLevel
 
 # scope -> (claims, lowest proofing level that may receive them)
@@ -26,19 +29,19 @@ SUPPORTED_CLAIMS = tuple(sorted({c for claims, _ in SCOPE_CLAIMS.values() for c 
     "iss", "aud", "exp", "iat", "auth_time", "nonce", "jti", "vot", "vtm", "acr", "sid", "at_hash",
 }))
 
-# What the consent page says each claim is.
+# What the consent page says each claim is (translated where shown, by describe_claims).
 CLAIM_DESCRIPTIONS = {
-    "nhs_number": "Your NHS number",
-    "family_name": "Your last name",
-    "given_name": "Your first name",
-    "birthdate": "Your date of birth",
-    "identity_proofing_level": "How well you have proved who you are",
-    "email": "Your email address",
-    "phone_number": "Your mobile phone number",
-    "landline_number": "Your landline phone number",
-    "gp_registration_details": "Your GP surgery",
-    "gp_integration_credentials": "Your GP online services details",
-    "client_user_metadata": "Information this service keeps about your account",
+    "nhs_number": N_("Your NHS number"),
+    "family_name": N_("Your last name"),
+    "given_name": N_("Your first name"),
+    "birthdate": N_("Your date of birth"),
+    "identity_proofing_level": N_("How well you have proved who you are"),
+    "email": N_("Your email address"),
+    "phone_number": N_("Your mobile phone number"),
+    "landline_number": N_("Your landline phone number"),
+    "gp_registration_details": N_("Your GP surgery"),
+    "gp_integration_credentials": N_("Your GP online services details"),
+    "client_user_metadata": N_("Information this service keeps about your account"),
 }
 
 MUTUALLY_EXCLUSIVE_SCOPES = ({"profile", "basic_demographics"},)
@@ -115,9 +118,10 @@ def claims_allowed_by_client(client_scopes: list[str]) -> set[str]:
 
 
 def describe_claims(names: list[str]) -> list[str]:
+    """What the consent and account pages list, in the page's language."""
     out = []
     for name in names:
-        text = CLAIM_DESCRIPTIONS.get(name)
+        text = gettext(CLAIM_DESCRIPTIONS[name]) if name in CLAIM_DESCRIPTIONS else None
         if text and text not in out:
             out.append(text)
     return out

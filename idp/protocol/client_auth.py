@@ -71,7 +71,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def get_audiences(self):
         # OIDC Core 9: the token endpoint URL; RFC 7523bis: the issuer. Both identify us.
         issuer = current_app.extensions["idp"].settings.issuer
-        return [issuer + url_for("protocol.token"), issuer, issuer + "/"]
+        # RFC 9126 2: the PAR endpoint URL is an audience too.
+        return [issuer + url_for("protocol.token"), issuer + url_for("protocol.par"), issuer, issuer + "/"]
 
     def check_lifetime(self, claims, max_age: int):
         exp = claims.get("exp")
@@ -96,7 +97,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
 
 def allowed_assertion_algs(client) -> list[str]:
+    """RS512 always; the client's ID token alg, its JWKS keys' algs and a registered
+    token_endpoint_auth_signing_alg (RFC 7591 2) too."""
     algs = ["RS512"]
+    registered = (client.extra_metadata or {}).get("token_endpoint_auth_signing_alg")
+    if registered in ASSERTION_ALGS and registered not in algs:
+        algs.append(registered)
     if client.id_token_alg in ASSERTION_ALGS and client.id_token_alg not in algs:
         algs.append(client.id_token_alg)
     for key in (client.jwks or {}).get("keys", []) if isinstance(client.jwks, dict) else []:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 
@@ -9,7 +10,12 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-_jwks_cache: dict[str, tuple[float, dict]] = {}
+# A client may not make us hammer its server (or any server it names): at most one fetch of a
+# jwks_uri per interval, whatever its assertions' kids say (the conformance suite waits 60 s).
+REFETCH_INTERVAL = 10
+MAX_JWKS_BYTES = 256 * 1024
+_jwks_cache: dict[str, tuple[float, KeySet]] = {}  # jwks_uri -> (fetched at, keys)
+_last_attempt: dict[str, float] = {}  # jwks_uri -> when we last tried, successful or not
 _lock = threading.Lock()
 
 
@@ -35,31 +41,59 @@ def key_set(jwks: dict) -> KeySet:
         raise ClientKeyError("registered JWKS cannot be read") from exc
 
 
-def fetch_jwks(uri: str, *, timeout: int, max_age: int, force: bool = False) -> dict:
+def fetch_jwks(uri: str, *, timeout: int, max_age: int, force: bool = False) -> KeySet:
+    """The keys at ``uri``, cached ``max_age`` seconds; ``force`` re-fetches early (an unknown kid arrived)."""
+    current = time.monotonic()
     with _lock:
         cached = _jwks_cache.get(uri)
-    if cached and not force and time.monotonic() - cached[0] < max_age:
+        attempted = _last_attempt.get(uri)
+    if cached and not force and current - cached[0] < max_age:
         return cached[1]
-    # Re-fetching on an unknown kid is rate limited so a client cannot make us hammer its server.
-    if cached and force and time.monotonic() - cached[0] < 10:
-        return cached[1]
-    try:
-        response = requests.get(uri, timeout=timeout, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        data = response.json()
-    except (requests.RequestException, ValueError) as exc:
+    if attempted is not None and current - attempted < REFETCH_INTERVAL:
         if cached:
             return cached[1]
+        raise ClientKeyError("could not fetch the client's jwks_uri")
+    with _lock:
+        _last_attempt[uri] = current
+    try:
+        keys = key_set(_download(uri, timeout))
+    except ClientKeyError:
+        if cached:
+            return cached[1]  # the client's server is down: keep using the keys it last published
+        raise
+    with _lock:
+        _jwks_cache[uri] = (current, keys)
+    return keys
+
+
+def _download(uri: str, timeout: int) -> dict:
+    """GET the JWKS: no redirects (the registered URI is the one trusted), at most MAX_JWKS_BYTES in ``timeout`` s."""
+    body = b""
+    deadline = time.monotonic() + timeout  # requests' timeout is per read; a trickling server gets no longer
+    try:
+        with requests.get(uri, timeout=timeout, headers={"Accept": "application/json"}, allow_redirects=False,
+                          stream=True) as response:
+            if response.status_code != 200:
+                raise ClientKeyError(f"the client's jwks_uri answered HTTP {response.status_code}")
+            for chunk in response.iter_content(16384):
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise ClientKeyError("the client's jwks_uri returned too large a document")
+                if time.monotonic() > deadline:
+                    raise ClientKeyError("the client's jwks_uri answered too slowly")
+    except requests.RequestException as exc:
         raise ClientKeyError("could not fetch the client's jwks_uri") from exc
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ClientKeyError("the client's jwks_uri did not return JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise ClientKeyError("the client's jwks_uri did not return a JWKS")
-    with _lock:
-        _jwks_cache[uri] = (time.monotonic(), data)
     return data
 
 
 def verification_keys(client, kid: str | None, *, timeout: int = 5, max_age: int = 300):
-    """The key (or key set) that may verify a JWT from ``client`` whose header names ``kid``."""
+    """The key that may verify a JWT from ``client`` whose header names ``kid``."""
     if client.public_key_pem:
         key = pem_key(client.public_key_pem)
         # interface.md: a PEM key is known by itself, or by its RFC 7638 thumbprint.
@@ -69,19 +103,26 @@ def verification_keys(client, kid: str | None, *, timeout: int = 5, max_age: int
     if client.jwks:
         return _select(key_set(client.jwks), kid)
     if client.jwks_uri:
-        keys = key_set(fetch_jwks(client.jwks_uri, timeout=timeout, max_age=max_age))
-        if kid is not None and not any(k.kid == kid for k in keys.keys):
-            keys = key_set(fetch_jwks(client.jwks_uri, timeout=timeout, max_age=max_age, force=True))
+        keys = fetch_jwks(client.jwks_uri, timeout=timeout, max_age=max_age)
+        if kid is not None and not any(k.kid == kid for k in _signing_keys(keys)):
+            # OIDC Core 10.1.1: a new kid means the client rotated its keys; fetch them again.
+            keys = fetch_jwks(client.jwks_uri, timeout=timeout, max_age=max_age, force=True)
         return _select(keys, kid)
     raise ClientKeyError("the client has no registered key")
 
 
+def _signing_keys(keys: KeySet) -> list:
+    """RFC 7517 4.2: a key published for encryption never verifies a signature."""
+    return [k for k in keys.keys if k.get("use") in (None, "sig")]
+
+
 def _select(keys: KeySet, kid: str | None):
+    candidates = _signing_keys(keys)
     if kid is None:
-        if len(keys.keys) == 1:
-            return keys.keys[0]
+        if len(candidates) == 1:
+            return candidates[0]
         raise ClientKeyError("the assertion has no kid and the client has several keys")
-    for key in keys.keys:
+    for key in candidates:
         if key.kid == kid:
             return key
     raise ClientKeyError("no registered key has the assertion's kid")

@@ -7,7 +7,7 @@ win; the loser is treated as a replay and revokes the whole grant (RFC 6749
 """
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, grants
 from flask import current_app
 
 from ..clock import now
@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import AuthorizationCode, Grant, IssuedToken, Person
 from ..models.clients import AUTH_METHODS
 from ..models.grants import token_hash
+from .claims import known_scopes
 
 
 def revoke_grant(grant_id: str, reason: str) -> None:
@@ -51,6 +52,7 @@ class _TokenResponse:
             token["id_token"] = issuer.id_token(
                 client=client, person=person, scope=scope, auth_time=auth_time, vot=vot, nonce=nonce, sid=sid,
                 claims_request=claims_request, access_token=access_token, acr_requested=acr_requested,
+                grant_id=grant_id,
             )
         db.session.commit()
         return token
@@ -104,6 +106,17 @@ class RefreshTokenGrant(_TokenResponse, grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True
 
+    def _requested_scope(self) -> str | None:
+        """The known scopes asked for; unknown ones (e.g. offline_access) are ignored, as at /authorize."""
+        asked = self.request.payload.scope
+        return " ".join(known_scopes(asked)) if asked else None
+
+    def _validate_token_scope(self, token):
+        # RFC 6749 6: the requested scope MUST NOT include any scope not originally granted.
+        asked = self._requested_scope()
+        if asked is not None and not set(asked.split()) <= set(token.get_scope().split()):
+            raise InvalidScopeError("The refresh request asks for a scope that was not granted.")
+
     def authenticate_refresh_token(self, refresh_token):
         client = self.request.client
         row = db.session.get(IssuedToken, token_hash(refresh_token))
@@ -139,7 +152,7 @@ class RefreshTokenGrant(_TokenResponse, grants.RefreshTokenGrant):
             self._reused(old)
             raise InvalidGrantError("The refresh token has already been used.")
         self.request.user = person
-        scope = self.request.payload.scope or old.scope
+        scope = self._requested_scope() or old.scope
         token = self.issue(
             person=person, scope=scope, grant_id=old.grant_id, vot=old.vot, auth_time=old.auth_time,
             claims_request=old.claims_request,

@@ -1,5 +1,5 @@
 """Rules for registering a relying party (interface.md "Clients"), shared by the CLI, the
-declarative files in ``clients/`` and, later, dynamic registration (RFC 7591).
+declarative files in ``clients/`` and dynamic registration (RFC 7591, ``dynamic_registration.py``).
 """
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from ..levels import InvalidVectorError, parse_vector_list
 from ..models import Client
 from ..models.clients import AUTH_METHODS, CLIENT_ENVIRONMENTS, ID_TOKEN_ALGS
 from .claims import SUPPORTED_SCOPES
+from .client_auth import ASSERTION_ALGS
 from .client_keys import ClientKeyError, key_set, pem_key
 from .secrets import hash_client_secret, new_client_secret
+from .subjects import SectorError, fetch_sector_redirect_uris, sector_host
 
 MAX_REDIRECT_URIS = 10
 
@@ -106,15 +108,53 @@ def normalise(fields: dict, *, development: bool, existing: Client | None = None
     out["refresh_tokens"] = bool(merged.get("refresh_tokens"))
     backchannel = merged.get("backchannel_logout_uri")
     out["backchannel_logout_uri"] = check_uri(backchannel, "backchannel_logout_uri", loopback_ok) if backchannel else None
-    subject_type = merged.get("subject_type") or "public"
-    if subject_type != "public":
-        raise RegistrationError("subject_type: only public is supported so far")
-    out["subject_type"] = subject_type
+    _subject_type(merged, out, development)
+    out["extra_metadata"] = dict(merged.get("extra_metadata") or {})
     prompt_none_error = merged.get("prompt_none_error") or "login_required"
     if prompt_none_error not in ("login_required", "sso_login_required"):
         raise RegistrationError("prompt_none_error: login_required or sso_login_required")
     out["prompt_none_error"] = prompt_none_error
+    out["sso_partners"] = _sso_partners(merged.get("sso_partners"))
+    # OIDC Registration 2 / RFC 9101: request objects then only with this alg; RFC 9126 6: PAR only.
+    request_object_alg = merged.get("request_object_signing_alg") or None
+    if request_object_alg is not None and request_object_alg not in ASSERTION_ALGS:
+        raise RegistrationError(f"request_object_signing_alg: one of {', '.join(ASSERTION_ALGS)}")
+    out["request_object_signing_alg"] = request_object_alg
+    out["require_pushed_authorization_requests"] = bool(merged.get("require_pushed_authorization_requests"))
     return out
+
+
+def _sso_partners(value) -> list[str]:
+    """Clients whose asserted_login_identity this one accepts (interface.md): an approval, matched exactly."""
+    partners = value.split() if isinstance(value, str) else list(value or [])
+    if len(partners) > 20 or not all(isinstance(p, str) and 0 < len(p) <= 64 for p in partners):
+        raise RegistrationError("sso_partners: at most 20 client_ids")
+    return list(dict.fromkeys(partners))
+
+
+def _subject_type(merged: dict, out: dict, development: bool) -> None:
+    """OIDC Core 8: public or pairwise; OIDC Registration 5: a sector_identifier_uri must list every redirect URI."""
+    subject_type = merged.get("subject_type") or "public"
+    if subject_type not in ("public", "pairwise"):
+        raise RegistrationError("subject_type: public or pairwise")
+    sector_uri = merged.get("sector_identifier_uri")
+    sector_uri = check_uri(sector_uri, "sector_identifier_uri", development) if sector_uri else None
+    if sector_uri:
+        try:
+            listed = fetch_sector_redirect_uris(sector_uri)
+        except SectorError as exc:
+            raise RegistrationError(f"sector_identifier_uri: {exc}") from None
+        # OIDC Registration 5: "The values of the registered redirect_uris MUST be included in the elements of the array."
+        missing = [uri for uri in out["redirect_uris"] if uri not in listed]
+        if missing:
+            raise RegistrationError(f"sector_identifier_uri: its document does not list {', '.join(missing)}")
+    if subject_type == "pairwise":
+        try:
+            sector_host(out["redirect_uris"], sector_uri)
+        except SectorError as exc:
+            raise RegistrationError(f"subject_type: pairwise with {exc}") from None
+    out["subject_type"] = subject_type
+    out["sector_identifier_uri"] = sector_uri
 
 
 def apply_key(values: dict, *, public_key_pem=None, jwks=None, jwks_uri=None, development: bool) -> None:
@@ -143,10 +183,14 @@ def apply_key(values: dict, *, public_key_pem=None, jwks=None, jwks_uri=None, de
 
 
 def register_client(fields: dict, *, development: bool, client_id: str | None = None, key: dict | None = None,
-                    source: str | None = None) -> tuple[Client, str | None]:
-    """Create a client; returns it and, for the secret methods, the secret (shown once)."""
+                    source: str | None = None, columns: dict | None = None) -> tuple[Client, str | None]:
+    """Create a client; returns it and, for the secret methods, the secret (shown once).
+
+    ``columns`` are set as given, unchecked (dynamic registration's management token hash).
+    """
     values = normalise(fields, development=development)
     apply_key(values, development=development, **(key or {}))
+    values.update(columns or {})
     secret = None
     if values["auth_method"] == "private_key_jwt":
         if not any(values.get(k) for k in ("public_key_pem", "jwks", "jwks_uri")):
@@ -164,10 +208,14 @@ def register_client(fields: dict, *, development: bool, client_id: str | None = 
 
 
 def update_client(client: Client, fields: dict, *, development: bool, key: dict | None = None,
-                  new_secret: bool = False) -> str | None:
-    values = normalise(fields, development=development, existing=client)
-    if key:
-        apply_key(values, development=development, **key)
+                  new_secret: bool = False, replace: bool = False, columns: dict | None = None) -> str | None:
+    """Change a client: fields not given keep their value, or with ``replace`` (RFC 7592 2.2) go back to defaults."""
+    values = normalise(fields, development=development, existing=None if replace else client)
+    if replace:
+        values.update(public_key_pem=None, jwks=None, jwks_uri=None)
+    if key or replace:
+        apply_key(values, development=development, **(key or {}))
+    values.update(columns or {})
     secret = None
     if values["auth_method"] != "private_key_jwt" and (new_secret or not client.secret_hash):
         secret = new_client_secret()

@@ -1,6 +1,6 @@
 """Minting the provider's JWTs: ID tokens, access tokens (RFC 9068) and logout tokens.
 
-Every token carries ``jti``; access tokens are also recorded so they can be revoked.
+Every token carries ``jti``; access and ID tokens are also recorded (revocation; asserted_login_identity).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class TokenIssuer:
 
     # --- ID token ------------------------------------------------------------
     def id_token(self, *, client, person: Person, scope: str, auth_time: int, vot: str, nonce=None,
-                 sid=None, claims_request=None, access_token=None, acr_requested=False) -> str:
+                 sid=None, claims_request=None, access_token=None, acr_requested=False, grant_id=None) -> str:
         issued = now()
         claims = {
             "iss": self.settings.issuer,
@@ -67,6 +67,11 @@ class TokenIssuer:
             claims["at_hash"] = half_hash(access_token, client.id_token_alg)
         names = claims_for_scopes(scope.split()) + requested_claim_names(claims_request, "id_token", client)
         claims.update(person_claims(person, client, names))
+        # Recorded so an approved partner can name it in asserted_login_identity (protocol/asserted_login.py).
+        _record(
+            id=claims["jti"], kind="id", grant_id=grant_id, client_id=client.client_id, person_id=person.id,
+            scope=scope, vot=vot, auth_time=auth_time, issued_at=issued, expires_at=claims["exp"],
+        )
         return self.sign(claims, client.id_token_alg)
 
     # --- access and refresh tokens ------------------------------------------

@@ -244,13 +244,15 @@ def test_code_challenge_without_method_is_refused(rp, client):
     assert_error_redirect(client.get(query(params)), rp, "invalid_request", "s7")
 
 
-def test_request_object_is_not_supported(rp, client):
+def test_unsigned_request_object_is_invalid_request_object(rp, client):
+    # Request objects are supported signed only (tests/protocol/test_request_objects.py): alg none is refused.
     response = rp.authorize(request="eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.", state="s8")
-    assert_error_redirect(response, rp, "request_not_supported", "s8")
+    assert_error_redirect(response, rp, "invalid_request_object", "s8")
 
 
-def test_request_uri_is_not_supported(rp, client):
-    response = rp.authorize(request_uri="urn:ietf:params:oauth:request_uri:abc", state="s9")
+def test_https_request_uri_is_not_supported(rp, client):
+    # Only request_uri values issued by /par are accepted (tests/protocol/test_pushed_authorization.py).
+    response = rp.authorize(request_uri="https://rp.example/request.jwt", state="s9")
     assert_error_redirect(response, rp, "request_uri_not_supported", "s9")
 
 

@@ -9,4 +9,4 @@ def idp():
     return current_app.extensions["idp"]
 
 
-from . import authorize, discovery, logout, token, userinfo  # noqa: E402,F401  (routes register on import)
+from . import authorize, discovery, logout, par, register, token, userinfo  # noqa: E402,F401  (routes register on import)

@@ -1,7 +1,9 @@
 """GET/POST /authorize and the resume point the login surface sends people back to."""
 from flask import redirect, render_template, request
+from flask_babel import gettext
 
 from ...extensions import csrf
+from ...i18n import N_
 from .. import interactions
 from ..authorization import (
     AuthorizationRequest,
@@ -27,7 +29,7 @@ def resume(interaction_id):
     record = interactions.load(interaction_id)
     if record is None:
         return _error_page(
-            "This login has timed out or was already finished. Go back to the service you were using and try again.",
+            N_("This login has timed out or was already finished. Go back to the service you were using and try again."),
             400,
         )
     req = AuthorizationRequest(params=dict(record["params"]), interaction_id=interaction_id, interaction=record)
@@ -53,6 +55,17 @@ def _respond(req: AuthorizationRequest):
 
 
 def _error_page(message: str, status: int):
+    # Known messages are shown in the page's language (ERROR_PAGE_MESSAGES); others as they are.
     return render_template(
-        "errors/error.html", heading="Sorry, there is a problem with the service", message=message, status=status
+        "errors/error.html", heading=gettext("Sorry, there is a problem with the service"), message=gettext(message),
+        status=status,
     ), status
+
+
+# The ErrorPage texts of protocol/authorization.py, marked here so they are extracted for translation.
+ERROR_PAGE_MESSAGES = (
+    N_("The request has no client_id. The service that sent you here needs to fix its link."),
+    N_("The service that sent you here is not registered with us."),
+    N_("The request has no redirect_uri. The service that sent you here needs to fix its link."),
+    N_("The redirect_uri is not registered for this service, so we cannot send you back to it."),
+)

@@ -6,6 +6,7 @@ from ...levels import ProofingLevel
 from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from ..client_auth import ASSERTION_ALGS
 from ..keys import SUPPORTED_ALGS
+from ..request_objects import REQUEST_OBJECT_ALGS
 from . import bp, idp
 
 
@@ -25,12 +26,13 @@ def openid_configuration():
         "jwks_uri": _url("protocol.jwks"),
         "revocation_endpoint": _url("protocol.revoke"),
         "introspection_endpoint": _url("protocol.introspect"),
+        "registration_endpoint": _url("protocol.register"),
         "end_session_endpoint": _url("protocol.logout"),
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported": auth_methods,
@@ -40,11 +42,16 @@ def openid_configuration():
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(SUPPORTED_CLAIMS),
         "claims_parameter_supported": True,
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
-        "require_request_uri_registration": False,
+        # JAR (RFC 9101) by value, and request_uri only as issued by /par (RFC 9126): a client's own
+        # https request_uri would need registering in request_uris, which we never accept.
+        "request_parameter_supported": True,
+        "request_uri_parameter_supported": True,
+        "require_request_uri_registration": True,
+        "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
+        "pushed_authorization_request_endpoint": _url("protocol.par"),
+        "require_pushed_authorization_requests": False,
         "authorization_response_iss_parameter_supported": True,
-        "ui_locales_supported": ["en-GB"],
+        "ui_locales_supported": ["en-GB", "cy"],
         "claims_locales_supported": ["en-GB"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "backchannel_logout_supported": True,

@@ -6,11 +6,13 @@ people out (RP-Initiated Logout 1.0 section 6).
 """
 from authlib.common.urls import add_params_to_uri
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ...authentication import current_login, end_login
 from ...extensions import csrf
 from ...events import emit
 from ...extensions import db
+from ...i18n import N_
 from ...models import Person
 from ..logout import (
     LogoutRequestError,
@@ -39,8 +41,9 @@ def logout():
         client = resolve_client(params.get("client_id"), hint)
         target = check_post_logout_redirect_uri(params.get("post_logout_redirect_uri"), client)
     except LogoutRequestError as error:
-        return render_template("errors/error.html", heading="Sorry, we could not log you out",
-                               message=str(error), status=400), 400
+        # Known messages are shown in the page's language (LOGOUT_ERROR_MESSAGES); others as they are.
+        return render_template("errors/error.html", heading=gettext("Sorry, we could not log you out"),
+                               message=gettext(str(error)), status=400), 400
 
     login = current_login()
     confirmed = request.method == "POST" and request.form.get("confirm") == "yes"
@@ -69,3 +72,14 @@ def _hint_names_this_login(hint, login, client) -> bool:
         return True
     person = db.session.get(Person, login.person_id)
     return person is not None and hint.get("sub") == subject_for(person, client)
+
+
+# The LogoutRequestError texts of protocol/logout.py, marked here so they are extracted for translation.
+LOGOUT_ERROR_MESSAGES = (
+    N_("The id_token_hint is not an ID token we issued."),
+    N_("The id_token_hint was issued by someone else."),
+    N_("client_id does not match the id_token_hint."),
+    N_("The service asking to log you out is not registered with us."),
+    N_("post_logout_redirect_uri needs a client_id or id_token_hint to check it against."),
+    N_("The post_logout_redirect_uri is not registered for this service."),
+)

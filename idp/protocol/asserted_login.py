@@ -1,0 +1,181 @@
+"""``asserted_login_identity``: single sign-on from one approved client to another (interface.md
+"Authorization request"; NHS login "Single Sign On").
+
+Client A hands client B a JWT signed with A's registered key: ``iss`` A's client_id, ``code`` the
+``jti`` of an ID token we issued to A, ``iat``, ``jti``, ``exp`` at most 60 s ahead; single use. When
+B lists A in its ``sso_partners`` and that ID token is still live, the person counts as logged in
+for B's request with the ID token's ``auth_time`` and the components of its ``vot``; the usual
+checks (prompt, max_age, id_token_hint, vtr, consent) then run on that login.
+
+Choices:
+- An assertion we cannot accept is ignored, as a missing session cookie is: NHS login documents
+  the parameter as SSO "where cookie-based SSO is not available", with ``prompt`` deciding what
+  happens without SSO (log in, or ``login_required`` for ``prompt=none``). An expired or replayed
+  assertion (the person pressed back) then costs a login, not a dead end; the reason is audited.
+- It never creates a login session in this browser: the assertion is spent on one authorization
+  request, so a later request from any client here still needs a login. The accepted login is
+  kept with the parked request only, for the consent page and the resume.
+- B's grant carries the sid of the browser session A's login came from, so logging out there
+  also notifies B (back-channel logout).
+"""
+from __future__ import annotations
+
+import json
+
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jws import extract_compact
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..authentication import current_login
+from ..authentication.sessions import Login
+from ..clock import now
+from ..events import emit
+from ..extensions import db
+from ..levels import InvalidVectorError, VectorOfTrust
+from ..models import Client, IssuedToken, UsedAssertion
+from .client_auth import ASSERTION_ALGS
+from .client_keys import ClientKeyError, verification_keys
+
+PARAMETER = "asserted_login_identity"
+# Where an accepted assertion's login waits in a parked request (never taken from the request itself).
+ACCEPTED = "_asserted_login"
+MAX_LIFETIME = 60  # NHS login: "exp no longer than 60 seconds"
+CLOCK_SKEW = 10
+MAX_LENGTH = 8192
+JTI_PREFIX = "ali:"  # shares the replay table with client assertions, in a namespace of its own
+
+
+class AssertionRefused(Exception):
+    """An asserted_login_identity we do not accept; the message is the audited reason."""
+
+
+def accept(value: str, client: Client, settings) -> Login:
+    """Verify an asserted_login_identity sent by ``client`` (B); returns the login it stands for."""
+    partner, alg, kid = _partner(value, client)
+    try:
+        key = verification_keys(partner, kid, timeout=settings.outbound_timeout_seconds,
+                                max_age=settings.jwks_uri_cache_seconds)
+        claims = jwt.decode(value, key, algorithms=[alg]).claims
+    except ClientKeyError as exc:
+        raise AssertionRefused(f"partner key: {exc}") from None
+    except (JoseError, ValueError, TypeError):
+        raise AssertionRefused("signature does not verify with the partner's key") from None
+    _check_claims(claims, partner, settings)
+    token = db.session.get(IssuedToken, claims["code"])
+    # The code names an ID token we issued to the partner itself, still live and not revoked.
+    if token is None or token.kind != "id" or token.client_id != partner.client_id or not token.is_active():
+        raise AssertionRefused("code is not a live ID token issued to the partner")
+    sid = token.grant.sid if token.grant is not None else None
+    try:
+        components = tuple(sorted(VectorOfTrust.parse(token.vot).components))
+    except InvalidVectorError:
+        raise AssertionRefused("the ID token has no usable vot") from None
+    _spend(partner.client_id, claims["jti"], int(claims["exp"]))
+    return Login(token.person_id, int(token.auth_time), components, sid or "")
+
+
+def _partner(value: str, client: Client) -> tuple[Client, str, str | None]:
+    if not isinstance(value, str) or len(value) > MAX_LENGTH:
+        raise AssertionRefused("not a compact JWS")
+    try:
+        compact = extract_compact(value.encode())
+        header = compact.headers()
+        issuer = json.loads(compact.payload).get("iss")
+    except (JoseError, ValueError, TypeError, AttributeError):
+        raise AssertionRefused("not a compact JWS") from None
+    # Only a partner B was approved to trust may log people in to B.
+    if not isinstance(issuer, str) or issuer not in (client.sso_partners or []):
+        raise AssertionRefused("iss is not an SSO partner of this client")
+    partner = Client.find(issuer)
+    if partner is None:
+        raise AssertionRefused("iss is not a registered client")
+    alg, kid = header.get("alg"), header.get("kid")
+    # Never "none" and never HMAC: only the partner's private key may sign (NHS login: "signed by RP1").
+    if alg not in ASSERTION_ALGS:
+        raise AssertionRefused(f"alg must be one of {', '.join(ASSERTION_ALGS)}")
+    if kid is not None and not isinstance(kid, str):
+        raise AssertionRefused("kid must be a string")
+    return partner, alg, kid
+
+
+def _check_claims(claims: dict, partner: Client, settings) -> None:
+    """RFC 7519 4.1 claims as NHS login requires them: iss, code, jti, iat, exp at most 60 s ahead."""
+    current = now()
+    if claims.get("iss") != partner.client_id:
+        raise AssertionRefused("iss changed")
+    for name in ("code", "jti"):
+        if not isinstance(claims.get(name), str) or not claims[name] or len(claims[name]) > 190:
+            raise AssertionRefused(f"{name} must be a non-empty string")
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (iat, exp)):
+        raise AssertionRefused("iat and exp must be numbers")
+    # RFC 7519 4.1.4: not accepted on or after exp.
+    if exp <= current - CLOCK_SKEW:
+        raise AssertionRefused("expired")
+    if exp - current > MAX_LIFETIME + CLOCK_SKEW or exp - iat > MAX_LIFETIME or iat > current + CLOCK_SKEW:
+        raise AssertionRefused(f"exp must be at most {MAX_LIFETIME} seconds after iat and now")
+    aud = claims.get("aud")
+    if aud is not None:
+        ours = {settings.issuer, settings.issuer + "/"}
+        audiences = aud if isinstance(aud, list) else [aud]
+        if not any(a in ours for a in audiences):
+            raise AssertionRefused("aud, when present, must be this provider")
+
+
+def _spend(partner_id: str, jti: str, exp: int) -> None:
+    """Single use across every process: the (client_id, jti) key is the lock (as client_auth.validate_jti)."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    inserted = db.session.execute(
+        insert(UsedAssertion)
+        .values(client_id=partner_id, jti=JTI_PREFIX + jti, expires_at=exp + CLOCK_SKEW)
+        .on_conflict_do_nothing()
+        .returning(UsedAssertion.jti)
+    ).first()
+    db.session.commit()  # kept even if the rest of the request fails: the assertion is spent
+    if inserted is None:
+        raise AssertionRefused("already used")
+
+
+# --- the parked request ---------------------------------------------------------------------
+def login_from_assertion(params: dict, interaction: dict | None, client: Client) -> Login | None:
+    """The login an assertion stands for in this request, or None (then the browser's own login applies).
+
+    A fresh request verifies the parameter and keeps the result in ``params`` (which the pipeline
+    parks server-side); a resumed one reads only what was parked. A login the person finished inside
+    the request wins over both.
+    """
+    if interaction:
+        if interaction.get("logged_in_as"):
+            return None
+        return _login_from((interaction.get("params") or {}).get(ACCEPTED))
+    params.pop(ACCEPTED, None)  # a request never brings its own verified login
+    value = params.pop(PARAMETER, None)  # a spent bearer credential is not parked
+    if not value:
+        return None
+    try:
+        login = accept(value, client, current_app.extensions["idp"].settings)
+    except AssertionRefused as refused:
+        emit("asserted_login.refused", client_id=client.client_id, reason=str(refused))
+        return None
+    params[ACCEPTED] = {"person_id": login.person_id, "auth_time": login.auth_time,
+                        "components": list(login.components), "sid": login.sid}
+    emit("asserted_login.accepted", client_id=client.client_id, person_id=login.person_id)
+    return login
+
+
+def _login_from(parked) -> Login | None:
+    if not isinstance(parked, dict):
+        return None
+    return Login(parked["person_id"], parked["auth_time"], tuple(parked["components"]), parked["sid"])
+
+
+def login_for_interaction(record: dict | None) -> Login | None:
+    """The login a parked request runs with: an accepted assertion's, else this browser's (consent page)."""
+    if record and not record.get("logged_in_as"):
+        parked = _login_from((record.get("params") or {}).get(ACCEPTED))
+        if parked is not None:
+            return parked
+    return current_login()
