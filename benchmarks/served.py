@@ -160,24 +160,61 @@ class ServedProvider:
             proc.wait(timeout=5)
 
 
-def prepare(directory: str | None = None, *, port: int | None = None, workers: int | None = None) -> ServedProvider:
-    """A migrated database with signing keys for a provider that will listen on 127.0.0.1:<port>."""
+def prepare(directory: str | None = None, *, port: int | None = None, workers: int | None = None,
+            database_url: str | None = None, extra_env: dict | None = None) -> ServedProvider:
+    """A migrated database with signing keys for a provider that will listen on 127.0.0.1:<port>.
+
+    ``database_url`` defaults to a SQLite file in ``directory``; give an empty PostgreSQL
+    database (``scratch_postgres_database``) to serve from PostgreSQL. ``extra_env`` adds
+    IDP_* settings (e.g. ``IDP_PASSWORD_HASH_PROFILE=fast``).
+    """
     directory = directory or tempfile.mkdtemp(prefix="idp-served-")
     port = port or free_port()
     workers = workers or (os.cpu_count() or 1) * 2
     base_url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
     env.update({
-        "IDP_DATABASE_URL": f"sqlite:///{os.path.join(directory, 'idp.sqlite3')}",
+        "IDP_DATABASE_URL": database_url or f"sqlite:///{os.path.join(directory, 'idp.sqlite3')}",
         "IDP_INSTANCE_PATH": directory,
         "IDP_ISSUER": base_url,
         "PORT": str(port),
         "IDP_ENV": "development",
     })
+    env.update(extra_env or {})
     served = ServedProvider(base_url=base_url, port=port, workers=workers, directory=directory, env=env)
     served.cli("db", "upgrade", timeout=120)
     served.cli("keys", "init")
     return served
+
+
+def scratch_postgres_database(server_url: str, name: str) -> str:
+    """Create (or re-create) an empty database ``name`` on the server of ``server_url``; returns its URL.
+
+    ``server_url`` is a SQLAlchemy URL such as ``IDP_TEST_DATABASE_URL``; its own database is
+    left alone, so a served provider never shares tables with the in-process tests.
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ServeError(f"not a plain database name: {name!r}")
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(database_url: str) -> None:
+    """Drop a database made by ``scratch_postgres_database`` (connecting to the server's own database)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    with psycopg.connect(url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False),
+                         autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {url.database} WITH (FORCE)")
 
 
 def register_client(served: ServedProvider, *, client_id: str = "e2e", scope: str = "openid profile email",
