@@ -131,6 +131,8 @@ def fields_from_metadata(metadata: dict, environment: str) -> tuple[dict, dict]:
         raise invalid_metadata(f"{', '.join(refused)}: not supported by this provider")
     fields = {field: _typed(metadata, name, kind) for name, (field, kind) in FIELDS.items()}
     fields["environment"] = environment
+    # OIDC Registration 2: id_token_signed_response_alg defaults to RS256 (onboarded clients default to RS512).
+    fields["id_token_signed_response_alg"] = fields.get("id_token_signed_response_alg") or "RS256"
     fields["refresh_tokens"] = _grant_types(metadata)
     extra = {name: value for name, kind in INFORMATIONAL.items() if (value := _typed(metadata, name, kind)) is not None}
     if extra.get("token_endpoint_auth_signing_alg") not in (None, *ASSERTION_ALGS):
