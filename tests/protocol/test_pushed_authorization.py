@@ -229,8 +229,8 @@ def test_discovery_advertises_par(client):
     doc = client.get("/.well-known/openid-configuration").get_json()
     assert doc["pushed_authorization_request_endpoint"] == ISSUER + "/par"
     assert doc["require_pushed_authorization_requests"] is False
-    assert doc["request_uri_parameter_supported"] is True
-    assert doc["require_request_uri_registration"] is True
+    # By-reference request_uri (OIDC Core 6.2) is not offered, so not advertised; PAR needs no such flag.
+    assert doc["request_uri_parameter_supported"] is False
 
 
 def test_expired_pushed_requests_are_pruned(rp, app):

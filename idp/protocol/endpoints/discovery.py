@@ -42,11 +42,11 @@ def openid_configuration():
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(SUPPORTED_CLAIMS),
         "claims_parameter_supported": True,
-        # JAR (RFC 9101) by value, and request_uri only as issued by /par (RFC 9126): a client's own
-        # https request_uri would need registering in request_uris, which we never accept.
+        # JAR (RFC 9101) by value. request_uri only as issued by /par (RFC 9126), which needs no flag:
+        # fetching a client's own request_uri (OIDC Core 6.2) is deliberately not offered, so not advertised.
         "request_parameter_supported": True,
-        "request_uri_parameter_supported": True,
-        "require_request_uri_registration": True,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
         "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
         "pushed_authorization_request_endpoint": _url("protocol.par"),
         "require_pushed_authorization_requests": False,
