@@ -302,6 +302,17 @@ def conformance_setup(suite_url, alias, out_dir, email):
         click.echo(line)
 
 
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping():
+    """Delete expired sessions, codes, tokens, replay records, pushed requests and retired keys."""
+    from .housekeeping import prune_expired
+
+    ctx = _ctx()
+    for name, count in prune_expired(ctx.keystore, ctx.settings.login_lockout_seconds).items():
+        click.echo(f"{name}: {count} deleted")
+
+
 @click.command("serve")
 @click.option("--workers", type=int, default=None)
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -337,6 +348,7 @@ def register_commands(app) -> None:
     for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
+    app.cli.add_command(housekeeping)
 
 
 def _create():

@@ -1,0 +1,35 @@
+"""Deleting records nobody can use any more: run `idp housekeeping` from cron (e.g. every 10 minutes).
+
+Nothing here changes what a person or a client can do; it only keeps tables small.
+Tokens and codes are kept a day past expiry so reuse of a just-expired value is still recognised.
+"""
+from __future__ import annotations
+
+from .authentication.sessions import prune_expired_sessions
+from .clock import now
+from .extensions import db
+from .models import AuthorizationCode, FailedAttempt, IssuedToken
+from .protocol.client_auth import prune_used_assertions
+from .protocol.pushed_requests import prune_pushed_requests
+
+GRACE_SECONDS = 24 * 3600
+
+
+def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
+    current = now()
+    counts = {
+        "browser_sessions": prune_expired_sessions(),
+        "used_assertions": prune_used_assertions(),
+        "pushed_requests": prune_pushed_requests(),
+        "authorization_codes": AuthorizationCode.query.filter(
+            AuthorizationCode.expires_at < current - GRACE_SECONDS
+        ).delete(),
+        "issued_tokens": IssuedToken.query.filter(IssuedToken.expires_at < current - GRACE_SECONDS).delete(),
+        "failed_attempts": FailedAttempt.query.filter(
+            FailedAttempt.window_start < current - lockout_window,
+            (FailedAttempt.locked_until.is_(None)) | (FailedAttempt.locked_until < current),
+        ).delete(),
+    }
+    db.session.commit()
+    counts["retired_keys"] = keystore.prune()
+    return counts
