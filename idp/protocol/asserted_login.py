@@ -26,8 +26,6 @@ from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..authentication import current_login
 from ..authentication.sessions import Login
@@ -127,15 +125,7 @@ def _check_claims(claims: dict, partner: Client, settings) -> None:
 
 def _spend(partner_id: str, jti: str, exp: int) -> None:
     """Single use across every process: the (client_id, jti) key is the lock (as client_auth.validate_jti)."""
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    inserted = db.session.execute(
-        insert(UsedAssertion)
-        .values(client_id=partner_id, jti=JTI_PREFIX + jti, expires_at=exp + CLOCK_SKEW)
-        .on_conflict_do_nothing()
-        .returning(UsedAssertion.jti)
-    ).first()
-    db.session.commit()  # kept even if the rest of the request fails: the assertion is spent
-    if inserted is None:
+    if not UsedAssertion.spend(partner_id, JTI_PREFIX + jti, exp + CLOCK_SKEW):
         raise AssertionRefused("already used")
 
 

@@ -369,22 +369,29 @@ def run(req: AuthorizationRequest, settings) -> None:
 
 
 # --- responses ------------------------------------------------------------------------------
+# Statements built once: executing them with a parameter dict reuses the compiled SQL.
+_INSERT_GRANT = insert(Grant.__table__)
+_INSERT_CODE = insert(AuthorizationCode.__table__)
+
+
 def issue_code(req: AuthorizationRequest, settings) -> str:
     """Create the grant and its single-use code; returns the redirect location."""
     code = secrets.token_urlsafe(32)
     grant_id = str(uuid.uuid4())
     created = now()
     # Core inserts: this is the hot path of every login, and the ORM's unit of work buys nothing here.
-    db.session.execute(insert(Grant.__table__).values(
+    db.session.execute(_INSERT_GRANT, dict(
         id=grant_id, client_id=req.client.client_id, person_id=req.person.id, sid=req.login.sid, created_at=created,
+        revoked_at=None, revoked_reason=None,
     ))
-    db.session.execute(insert(AuthorizationCode.__table__).values(
+    db.session.execute(_INSERT_CODE, dict(
         code_hash=token_hash(code), grant_id=grant_id, client_id=req.client.client_id, person_id=req.person.id,
         redirect_uri=req.redirect_uri, scope=" ".join(req.scopes), nonce=req.get("nonce"),
         code_challenge=req.get("code_challenge"),
         code_challenge_method="S256" if req.get("code_challenge") else None,
         auth_time=req.login.auth_time, vot=str(req.vot), claims_request=req.claims_request,
         acr_requested=req.acr_requested, sid=req.login.sid, created_at=created, expires_at=created + settings.code_ttl,
+        used_at=None,
     ))
     db.session.commit()
     if req.interaction_id:

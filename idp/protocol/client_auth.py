@@ -10,8 +10,6 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..clock import now
 from ..extensions import db
@@ -85,15 +83,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             return False
         current = now()
         expires = int(claims.get("exp", current)) + self.leeway
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        inserted = db.session.execute(
-            insert(UsedAssertion)
-            .values(client_id=claims["sub"], jti=jti, expires_at=expires)
-            .on_conflict_do_nothing()
-            .returning(UsedAssertion.jti)  # rowcount is not reliable across drivers; a returned row is
-        ).first()
-        db.session.commit()  # kept even if the rest of the request fails: the assertion is spent
-        return inserted is not None
+        return UsedAssertion.spend(claims["sub"], jti, expires)
 
 
 def allowed_assertion_algs(client) -> list[str]:

@@ -131,9 +131,14 @@ class TokenIssuer:
         return self.sign(claims, client.id_token_alg, typ="logout+jwt")
 
 
+_INSERT_TOKEN = insert(IssuedToken.__table__)  # built once; executed with a parameter dict
+
+
 def _record(**values) -> None:
     """Record an issued token (a Core insert: the token endpoint's hot path)."""
-    db.session.execute(insert(IssuedToken.__table__).values(revoked_at=None, rotated_at=None, **values))
+    values.setdefault("claims_request", None)
+    values.setdefault("grant_id", None)
+    db.session.execute(_INSERT_TOKEN, {"revoked_at": None, "rotated_at": None, **values})
 
 
 def requested_claim_names(claims_request: dict | None, target: str, client) -> list[str]:

@@ -1,0 +1,475 @@
+"""Robustness: whatever arrives, no endpoint answers 500 and none redirects to an unverified URI.
+
+RFC 6749 4.1.2.1: the provider "MUST NOT automatically redirect the user-agent to the invalid
+redirection URI"; RP-Initiated Logout 1.0 section 3: only to a registered post_logout_redirect_uri.
+Property tests (hypothesis) send random, oversized, unicode, repeated, missing and wrongly typed
+input to every endpoint of one app per test; the plain tests at the end keep what they found.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from urllib.parse import quote_from_bytes, urlencode, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from joserfc import jws
+
+from support import ISSUER, PASSWORD, csrf_from, private_jwk
+
+fuzz = settings(
+    max_examples=60, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+CLIENT_ID = "fuzz-rp"
+SECRET_CLIENT_ID = "fuzz-basic"
+CALLBACK = "https://rp.example/callback"
+SECRET_CALLBACK = "https://basic.example/cb"
+LOGGED_OUT = "https://rp.example/logged-out"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+URN = "urn:ietf:params:oauth:request_uri:"
+JSON_TYPES = ("application/json", "application/problem+json")
+
+# --- strategies ---------------------------------------------------------------------------------
+NASTY = [
+    "", " ", "\x00", "a\x00b", "%00", "null", "[]", "{}", "[1]", '{"a":', "0", "-1", "1e999", "NaN", "Infinity",
+    "9" * 30, "true", "openid", "openid profile basic_demographics", "P9.Cp.Cd", '["P9.Cp.Cd"]', '["X"]',
+    "https://evil.example/cb", "//evil.example", "/\\evil.example", "javascript:alert(1)", "\u202e", "é🙂",
+    CALLBACK + "?x=1", CALLBACK + "#frag", CALLBACK + "/", CALLBACK.upper(), CALLBACK + "\x00", LOGGED_OUT + "/x",
+    URN, URN + "x" * 43, CLIENT_ID, SECRET_CLIENT_ID, CLIENT_ID + "\x00", "x" * 65,
+]
+long_text = st.integers(1, 50).map(lambda n: "é" * (n * 100))
+text = st.one_of(st.sampled_from(NASTY), st.text(max_size=30), long_text)
+numbers = st.one_of(st.integers(), st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True))
+json_values = st.recursive(
+    st.none() | st.booleans() | numbers | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _segment(value) -> str:
+    return b64(value if isinstance(value, bytes) else json.dumps(value).encode())
+
+
+NASTY_HEADERS = [{"alg": "none"}, {"kid": [1]}, {"alg": 5}, {"alg": "RS512", "kid": {"a": 1}}, {"alg": "HS256"},
+                 {"alg": "RS512", "kid": "x"}, {"alg": "RS512", "typ": 5}, {}, [], "x", {"alg": ["RS512"]},
+                 {"alg": "RS512", "crit": ["exp"]}, {"alg": "RS512", "jku": "https://evil.example/jwks"},
+                 {"alg": "RS512", "b64": False, "crit": ["b64"]}, {"alg": "ES256", "kid": None}, {"alg": "RS512", "zip": "DEF"}]
+HEADER_NAMES = ["alg", "kid", "typ", "crit", "jku", "x5u", "b64", "cty"]
+CLAIM_NAMES = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "code", "client_id", "redirect_uri", "response_type",
+               "scope", "state", "nonce", "claims", "vtr", "max_age", "request", "request_uri", "prompt"]
+headers = st.one_of(st.sampled_from(NASTY_HEADERS), st.dictionaries(st.sampled_from(HEADER_NAMES), json_values, max_size=4))
+claims = st.dictionaries(st.sampled_from(CLAIM_NAMES), json_values | st.sampled_from([CLIENT_ID, ISSUER, CALLBACK]), max_size=8)
+unsigned_jwts = st.builds(
+    lambda h, p, s: f"{_segment(h)}.{_segment(p)}.{b64(s)}", headers, st.one_of(claims, json_values, st.binary(max_size=40)),
+    st.binary(max_size=40),
+)
+jwt_like = st.one_of(unsigned_jwts, text, st.sampled_from(["", ".", "..", "a.b.c", "a.b.c.d.e", "e30.e30.", "eyJhbGciOiJub25lIn0.e30."]))
+
+
+def signed(key, header: dict, payload: dict) -> str:
+    """A JWS really signed with ``key``, whatever its claims (so checks after the signature are reached)."""
+    return jws.serialize_compact(header, json.dumps(payload).encode(), private_jwk(key), algorithms=[header["alg"]])
+
+
+def good_assertion_claims(aud: str = ISSUER + "/token") -> dict:
+    now = int(time.time())
+    return {"iss": CLIENT_ID, "sub": CLIENT_ID, "aud": aud, "jti": str(uuid.uuid4()), "iat": now, "exp": now + 60}
+
+
+@st.composite
+def signed_jwts(draw, key, base: dict | None = None):
+    header = {"alg": "RS512"}
+    header.update(draw(st.dictionaries(st.sampled_from(["kid", "typ"]), st.text(max_size=10), max_size=1)))
+    payload = dict(base if base is not None else good_assertion_claims())
+    payload.update(draw(claims))
+    return signed(key, header, payload)
+
+
+# --- assertions ---------------------------------------------------------------------------------
+def assert_no_server_error(response):
+    assert response.status_code < 500, (response.status_code, response.get_data(as_text=True)[:300])
+
+
+def assert_safe_location(response, allowed: set[str]):
+    """A redirect goes to a path on the provider, or to one of ``allowed`` (with a query at most)."""
+    location = response.headers.get("Location")
+    if location is None:
+        return
+    parts = urlsplit(location)
+    if location.startswith("/") and not location.startswith(("//", "/\\")) and not parts.netloc:
+        return
+    if location.startswith(ISSUER + "/"):
+        return
+    base = location.split("?", 1)[0]
+    assert base in allowed and "#" not in location, f"redirect to {location!r}; registered: {sorted(allowed)}"
+
+
+def assert_json_error(response, sent_credentials: bool = True):
+    """4xx from a JSON endpoint: JSON with ``error`` (RFC 6749 5.2, RFC 7591 3.2.2), or problem+json."""
+    assert_no_server_error(response)
+    if response.status_code < 400:
+        return
+    assert response.mimetype in JSON_TYPES, (response.status_code, response.mimetype, response.get_data(as_text=True)[:200])
+    body = response.get_json(silent=True)
+    assert isinstance(body, dict), response.get_data(as_text=True)[:200]
+    if response.status_code == 401 and not sent_credentials:
+        return  # RFC 6750 3.1: no error code when no credentials were sent
+    assert "error" in body or response.mimetype == "application/problem+json", body
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+@pytest.fixture
+def fuzz_rp(register):
+    return register(client_id=CLIENT_ID, redirect_uris=[CALLBACK], post_logout_redirect_uris=[LOGGED_OUT])
+
+
+@pytest.fixture
+def secret_rp(register):
+    return register(client_id=SECRET_CLIENT_ID, redirect_uris=[SECRET_CALLBACK], auth_method="client_secret_basic",
+                    post_logout_redirect_uris=[])
+
+
+def log_in(http, email: str):
+    page = http.get("/login")
+    response = http.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+
+
+def real_tokens(rp, person) -> dict:
+    """A real token response for ``rp`` (so hints and bearer tokens can be valid too)."""
+    email = person("P9")
+    return rp.tokens_for(email, scope="openid email client_metadata")
+
+
+AUTHORIZE_PARAMS = ["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
+                    "code_challenge_method", "prompt", "max_age", "vtr", "claims", "id_token_hint", "login_hint",
+                    "ui_locales", "acr_values", "response_mode", "request", "request_uri", "asserted_login_identity",
+                    "allow_registration", "claims_locales", "registration", "_asserted_login"]
+
+
+@st.composite
+def authorize_pairs(draw, rp, valid_base: bool):
+    """Query/form pairs: maybe a valid request for ``rp``, then random drops, overrides and repeats."""
+    base = rp.authorize_params() if valid_base else {}
+    for name in draw(st.lists(st.sampled_from(sorted(base) or ["x"]), max_size=3)):
+        base.pop(name, None)
+    for name in draw(st.lists(st.sampled_from(AUTHORIZE_PARAMS), max_size=4)):
+        if name in ("request", "id_token_hint", "asserted_login_identity"):
+            base[name] = draw(st.one_of(jwt_like, signed_jwts(rp.key, {"iss": CLIENT_ID, "aud": ISSUER})))
+        elif name in ("claims", "vtr", "max_age"):
+            base[name] = draw(st.one_of(text, json_values.map(json.dumps)))
+        elif name == "request_uri":
+            base[name] = draw(st.one_of(text, st.text(max_size=70).map(lambda s: URN + s)))
+        else:
+            base[name] = draw(text)
+    pairs = list(base.items())
+    for name in draw(st.lists(st.sampled_from(AUTHORIZE_PARAMS), max_size=2)):
+        pairs.append((name, draw(text)))
+    return pairs
+
+
+def send_authorize(http, pairs, method: str):
+    if method == "GET":
+        return http.get("/authorize?" + urlencode(pairs))
+    return http.post("/authorize", data=urlencode(pairs), content_type="application/x-www-form-urlencoded")
+
+
+# --- /authorize ---------------------------------------------------------------------------------
+@fuzz
+@given(data=st.data())
+def test_authorize_without_a_session(app, fuzz_rp, secret_rp, data):
+    pairs = data.draw(authorize_pairs(fuzz_rp, data.draw(st.booleans())), label="pairs")
+    response = send_authorize(app.test_client(), pairs, data.draw(st.sampled_from(["GET", "POST"])))
+    assert_no_server_error(response)
+    named = {value for name, value in pairs if name == "client_id"}
+    assert_safe_location(response, {uri for cid, uri in ((CLIENT_ID, CALLBACK), (SECRET_CLIENT_ID, SECRET_CALLBACK)) if cid in named})
+
+
+@fuzz
+@given(data=st.data())
+def test_authorize_with_a_session_through_consent_and_tokens(app, fuzz_rp, person, data):
+    """Logged in: random requests reach consent, the code and the token endpoint."""
+    if not hasattr(app, "_fuzz_http"):
+        app._fuzz_http = app.test_client()
+        log_in(app._fuzz_http, person("P9"))
+    http = fuzz_rp.http = app._fuzz_http
+    pairs = data.draw(authorize_pairs(fuzz_rp, True), label="pairs")
+    response = send_authorize(http, pairs, data.draw(st.sampled_from(["GET", "POST"])))
+    for _ in range(3):
+        assert_no_server_error(response)
+        assert_safe_location(response, {CALLBACK})
+        location = response.headers.get("Location", "")
+        if not location.startswith("/consent"):
+            break
+        page = http.get(location)
+        assert_no_server_error(page)
+        response = http.post(location, data={"decision": "allow", "csrf_token": csrf_from(page.get_data(as_text=True))})
+    code = dict(pair.split("=", 1) for pair in urlsplit(response.headers.get("Location", "")).query.split("&") if "=" in pair).get("code")
+    if code and response.headers["Location"].startswith(CALLBACK):
+        tokens = fuzz_rp.token(code)
+        assert_json_error(tokens)
+        if tokens.status_code == 200:
+            userinfo = http.get("/userinfo", headers={"Authorization": "Bearer " + tokens.get_json()["access_token"]})
+            assert userinfo.status_code == 200, userinfo.get_json()
+
+
+@fuzz
+@given(interaction=text, method=st.sampled_from(["GET", "POST"]))
+def test_resume_with_a_random_interaction(app, interaction, method):
+    http = app.test_client()
+    response = http.open("/authorize/resume/" + quote_from_bytes(interaction.encode(), safe=""), method=method)
+    assert_no_server_error(response)
+    assert_safe_location(response, set())
+
+
+# --- /login and /consent ------------------------------------------------------------------------
+FORM_FIELDS = ["email", "password", "decision", "csrf_token", "interaction", "remember", "confirm"]
+
+
+@fuzz
+@given(data=st.data())
+def test_login_and_consent_forms(app, fuzz_rp, person, data):
+    if not hasattr(app, "_fuzz_http"):
+        app._fuzz_http = app.test_client()
+        log_in(app._fuzz_http, person("P0"))
+    http = fuzz_rp.http = app._fuzz_http if data.draw(st.booleans(), label="logged in") else app.test_client()
+    interaction = data.draw(st.one_of(text, st.just("real")), label="interaction")
+    if interaction == "real":
+        parked = fuzz_rp.authorize(prompt=data.draw(st.sampled_from(["login", "consent"])))
+        interaction = dict(p.split("=", 1) for p in urlsplit(parked.headers.get("Location", "")).query.split("&") if "=" in p).get("interaction", "")
+    path = data.draw(st.sampled_from(["/login", "/consent"]))
+    query = "?" + urlencode({"interaction": interaction}) if data.draw(st.booleans()) else ""
+    page = http.get(path + query)
+    assert_no_server_error(page)
+    form = data.draw(st.dictionaries(st.sampled_from(FORM_FIELDS), text, max_size=5), label="form")
+    token_choice = data.draw(st.sampled_from(["page", "none", "random"]))
+    html = page.get_data(as_text=True)
+    if token_choice == "page" and "csrf_token" in html:
+        form["csrf_token"] = csrf_from(html)
+    elif token_choice == "none":
+        form.pop("csrf_token", None)
+    if path == "/consent" and data.draw(st.booleans()):
+        form["decision"] = data.draw(st.sampled_from(["allow", "deny"]))
+    response = http.post(path + query, data=form)
+    assert_no_server_error(response)
+    assert_safe_location(response, {CALLBACK})
+    if response.headers.get("Location", "").startswith("/authorize/resume/"):
+        resumed = http.get(response.headers["Location"])
+        assert_no_server_error(resumed)
+        assert_safe_location(resumed, {CALLBACK})
+
+
+# --- /token, /revoke, /introspect, /par ---------------------------------------------------------
+GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", "password", "implicit",
+               "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:device_code", ""]
+TOKEN_FIELDS = ["grant_type", "code", "code_verifier", "redirect_uri", "refresh_token", "scope", "client_id",
+                "client_secret", "token", "token_type_hint", "response_type", "state", "nonce", "code_challenge",
+                "code_challenge_method", "request", "request_uri", "vtr", "claims", "max_age"]
+
+
+@st.composite
+def client_authentication(draw, rp, aud: str):
+    """(form, headers): no authentication, a valid one, or garbage of every shape."""
+    choice = draw(st.sampled_from(["none", "valid", "signed-weird", "unsigned", "basic", "post", "assertion-type"]))
+    if choice == "valid":
+        return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed(rp.key, {"alg": "RS512"}, good_assertion_claims(aud))}, {}
+    if choice == "signed-weird":
+        return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": draw(signed_jwts(rp.key, good_assertion_claims(aud)))}, {}
+    if choice == "unsigned":
+        return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": draw(jwt_like)}, {}
+    if choice == "basic":
+        raw = draw(st.one_of(text, st.sampled_from([f"{SECRET_CLIENT_ID}:x", ":", "", f"{SECRET_CLIENT_ID}\x00:y"])))
+        value = draw(st.sampled_from(["b64", "raw"]))
+        encoded = base64.b64encode(raw.encode()).decode() if value == "b64" else raw
+        encoded = encoded.strip() or "x"  # an empty one is test_basic_scheme_without_credentials (known 500)
+        return {}, {"Authorization": draw(st.sampled_from(["Basic ", "basic ", "Bearer ", ""])) + encoded}
+    if choice == "post":
+        return {"client_id": draw(st.one_of(text, st.just(SECRET_CLIENT_ID))), "client_secret": draw(text)}, {}
+    if choice == "assertion-type":
+        return {"client_assertion_type": draw(text), "client_assertion": draw(jwt_like)}, {}
+    return {}, {}
+
+
+@st.composite
+def token_request(draw, rp, aud: str):
+    form, headers = draw(client_authentication(rp, aud))
+    for name in draw(st.lists(st.sampled_from(TOKEN_FIELDS), max_size=6)):
+        if name == "grant_type":
+            form[name] = draw(st.one_of(st.sampled_from(GRANT_TYPES), text))
+        elif name in ("code", "refresh_token", "token"):
+            form[name] = draw(st.one_of(text, jwt_like, st.just(secrets.token_urlsafe(32))))
+        elif name == "redirect_uri":
+            form[name] = draw(st.one_of(text, st.just(CALLBACK)))
+        else:
+            form[name] = draw(text)
+    body = draw(st.sampled_from(["form", "form", "form", "repeated", "json", "huge", "raw"]))
+    if body == "json":
+        return dict(data=json.dumps(form), content_type="application/json", headers=headers)
+    if body == "huge":
+        return dict(data=urlencode({**form, "padding": "x" * 70_000}), content_type="application/x-www-form-urlencoded", headers=headers)
+    if body == "raw":
+        return dict(data=draw(st.binary(max_size=200)), content_type=draw(st.sampled_from(
+            ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "", "application/x-www-form-urlencoded; charset=latin-1"])),
+            headers=headers)
+    pairs = list(form.items()) + ([(draw(st.sampled_from(TOKEN_FIELDS)), draw(text))] if body == "repeated" else [])
+    return dict(data=urlencode(pairs), content_type="application/x-www-form-urlencoded", headers=headers)
+
+
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect", "/par"])
+@fuzz
+@given(data=st.data())
+def test_client_authenticated_endpoints(app, fuzz_rp, secret_rp, path, data):
+    aud = ISSUER if path == "/par" else ISSUER + "/token"
+    request = data.draw(token_request(fuzz_rp, aud), label="request")
+    response = app.test_client().post(path, **request)
+    assert_json_error(response)
+    assert "Location" not in response.headers
+
+
+# --- /register and /register/<client_id> --------------------------------------------------------
+METADATA = ["client_name", "redirect_uris", "post_logout_redirect_uris", "scope", "token_endpoint_auth_method",
+            "id_token_signed_response_alg", "backchannel_logout_uri", "subject_type", "sector_identifier_uri",
+            "request_object_signing_alg", "require_pushed_authorization_requests", "vtr", "pkce", "nonce",
+            "prompt_none_error", "contacts", "logo_uri", "grant_types", "response_types", "jwks", "jwks_uri",
+            "application_type", "token_endpoint_auth_signing_alg", "client_id", "client_secret",
+            "id_token_encrypted_response_alg", "software_statement", "require_auth_time"]
+
+
+@st.composite
+def metadata(draw):
+    body = {"client_name": "Fuzzed service", "redirect_uris": ["https://dyn.example/cb"],
+            "token_endpoint_auth_method": "client_secret_basic"} if draw(st.booleans()) else {}
+    for name in draw(st.lists(st.sampled_from(METADATA), max_size=5)):
+        body[name] = draw(st.one_of(json_values, text, st.lists(text, max_size=3)))
+    return draw(st.one_of(st.just(body), st.just(body), json_values, st.sampled_from([[], "x", None])))
+
+
+def dcr_body(draw):
+    payload = draw(metadata(), label="metadata")
+    shape = draw(st.sampled_from(["json", "json", "form", "broken", "huge"]))
+    if shape == "form":
+        return dict(data=urlencode({"client_name": "x"}), content_type="application/x-www-form-urlencoded")
+    if shape == "broken":
+        return dict(data=json.dumps(payload)[:-1] + "\x00", content_type="application/json")
+    if shape == "huge":
+        return dict(data=json.dumps({"client_name": "x" * 70_000}), content_type="application/json")
+    return dict(data=json.dumps(payload), content_type="application/json")
+
+
+def initial_access_token(app) -> str:
+    from idp.protocol.dynamic_registration import issue_initial_access_token
+
+    with app.app_context():
+        return issue_initial_access_token("sandpit")
+
+
+@fuzz
+@given(data=st.data())
+def test_register(app, data):
+    if not hasattr(app, "_fuzz_iat"):
+        app._fuzz_iat = initial_access_token(app)
+    token = data.draw(st.one_of(st.just(app._fuzz_iat), text, st.none()), label="token")
+    headers = {"Authorization": data.draw(st.sampled_from(["Bearer ", "bearer ", "Basic ", ""])) + token} if token is not None else {}
+    response = app.test_client().post("/register", headers=headers, **dcr_body(data.draw))
+    assert_json_error(response, sent_credentials=bool(headers))
+
+
+@fuzz
+@given(data=st.data())
+def test_manage_a_registration(app, data):
+    http = app.test_client()
+    if not getattr(app, "_fuzz_registered", None):
+        app._fuzz_iat = getattr(app, "_fuzz_iat", None) or initial_access_token(app)
+        created = http.post("/register", headers={"Authorization": "Bearer " + app._fuzz_iat}, json={
+            "client_name": "Managed", "redirect_uris": ["https://dyn.example/cb"], "token_endpoint_auth_method": "client_secret_basic"})
+        assert created.status_code == 201, created.get_json()
+        app._fuzz_registered = created.get_json()
+    registered = app._fuzz_registered
+    client_id = data.draw(st.one_of(st.just(registered["client_id"]), text), label="client_id")
+    token = data.draw(st.one_of(st.just(registered["registration_access_token"]), text), label="token")
+    method = data.draw(st.sampled_from(["GET", "PUT", "PUT", "DELETE", "POST", "PATCH"]))
+    body = dcr_body(data.draw)
+    if method == "PUT" and data.draw(st.booleans()):
+        body = dict(data=json.dumps({**registered, **data.draw(st.dictionaries(st.sampled_from(METADATA), json_values, max_size=3))}),
+                    content_type="application/json")
+    path = "/register/" + quote_from_bytes(client_id.encode(), safe="")
+    response = http.open(path, method=method, headers={"Authorization": "Bearer " + token}, **body)
+    assert_json_error(response) if response.status_code != 204 else None
+    if response.status_code == 200:
+        app._fuzz_registered = {**registered, **response.get_json()}
+    elif response.status_code == 204:
+        app._fuzz_registered = None
+
+
+# --- /userinfo ----------------------------------------------------------------------------------
+@fuzz
+@given(data=st.data())
+def test_userinfo(app, fuzz_rp, person, data):
+    if not hasattr(app, "_fuzz_tokens"):
+        app._fuzz_tokens = real_tokens(fuzz_rp, person)
+    real = app._fuzz_tokens["access_token"]
+    token = data.draw(st.one_of(st.just(real), jwt_like, st.just(app._fuzz_tokens["id_token"])), label="token")
+    scheme = data.draw(st.sampled_from(["Bearer ", "bearer ", "Basic ", "", "Bearer  ", "DPoP "]))
+    method = data.draw(st.sampled_from(["GET", "POST", "PATCH"]))
+    where = data.draw(st.sampled_from(["header", "body", "both", "none"]))
+    headers = {"Authorization": scheme + token} if where in ("header", "both") else {}
+    if method == "PATCH" or data.draw(st.booleans()):
+        payload = data.draw(st.one_of(json_values, st.dictionaries(st.just("client_user_metadata"), json_values | text)))
+        kwargs = dict(data=json.dumps(payload), content_type="application/json")
+    else:
+        form = data.draw(st.dictionaries(st.sampled_from(["access_token", "scope", "claims"]), text, max_size=2))
+        if where in ("body", "both"):
+            form["access_token"] = token
+        kwargs = dict(data=urlencode(form), content_type="application/x-www-form-urlencoded")
+    response = app.test_client().open("/userinfo", method=method, headers=headers, **kwargs)
+    if response.status_code not in (200, 204):
+        assert_json_error(response, sent_credentials=bool(headers) or where != "none")
+
+
+# --- /logout ------------------------------------------------------------------------------------
+@fuzz
+@given(data=st.data())
+def test_logout(app, fuzz_rp, secret_rp, person, data):
+    if not hasattr(app, "_fuzz_tokens"):
+        app._fuzz_tokens = real_tokens(fuzz_rp, person)
+    http = fuzz_rp.http if data.draw(st.booleans(), label="with session") else app.test_client()
+    params = {}
+    for name in data.draw(st.lists(st.sampled_from(["id_token_hint", "post_logout_redirect_uri", "state", "client_id",
+                                                    "ui_locales", "logout_hint", "confirm", "csrf_token"]), max_size=5)):
+        if name == "id_token_hint":
+            params[name] = data.draw(st.one_of(jwt_like, st.just(app._fuzz_tokens["id_token"])))
+        elif name == "post_logout_redirect_uri":
+            params[name] = data.draw(st.one_of(text, st.sampled_from([LOGGED_OUT, SECRET_CALLBACK, CALLBACK])))
+        elif name == "client_id":
+            params[name] = data.draw(st.one_of(text, st.sampled_from([CLIENT_ID, SECRET_CLIENT_ID])))
+        else:
+            params[name] = data.draw(text)
+    pairs = list(params.items()) + ([("state", "again")] if data.draw(st.booleans()) else [])
+    if data.draw(st.booleans()):
+        response = http.get("/logout?" + urlencode(pairs))
+    else:
+        response = http.post("/logout", data=urlencode(pairs), content_type="application/x-www-form-urlencoded")
+    assert_no_server_error(response)
+    assert_safe_location(response, {LOGGED_OUT})
+
+
+# --- discovery, JWKS, trust mark ----------------------------------------------------------------
+@fuzz
+@given(path=st.sampled_from(["/.well-known/openid-configuration", "/.well-known/jwks.json", "/trustmark"]),
+       query=st.binary(max_size=200), method=st.sampled_from(["GET", "HEAD", "OPTIONS", "POST"]))
+def test_discovery_jwks_and_trustmark(app, path, query, method):
+    response = app.test_client().open(path + "?" + quote_from_bytes(query, safe="=&%"), method=method)
+    assert_json_error(response) if method != "HEAD" else assert_no_server_error(response)
+    if method == "GET":
+        assert response.status_code == 200 and isinstance(response.get_json(), dict)
