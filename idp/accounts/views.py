@@ -14,6 +14,7 @@ from ..protocol import interactions
 from ..protocol.asserted_login import login_for_interaction
 from ..protocol.authorization import requested_claim_names_for
 from ..protocol.claims import describe_claims
+from ..protocol.grants import revoke_grants_of
 from .login import log_in_with_password
 
 bp = Blueprint("accounts", __name__)
@@ -125,6 +126,8 @@ def withdraw_consent():
     client_id = request.form.get("client_id", "")
     Consent.query.filter_by(person_id=login.person_id, client_id=client_id).delete()
     db.session.commit()
+    # Withdrawing consent also ends what was shared under it: the service's tokens stop working now.
+    revoke_grants_of(login.person_id, client_id, "consent.withdrawn")
     emit("consent.withdrawn", client_id=client_id, person_id=login.person_id)
     return redirect(url_for("accounts.account"))
 

@@ -104,7 +104,7 @@ class IssuedToken(db.Model, TokenMixin):
         return self.expires_at <= now()
 
     def is_revoked(self):
-        return bool(self.revoked_at or (self.grant is not None and self.grant.revoked_at))
+        return bool(self.revoked_at or self.rotated_at or (self.grant is not None and self.grant.revoked_at))
 
     def is_active(self) -> bool:
         return not self.is_expired() and not self.is_revoked()

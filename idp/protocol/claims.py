@@ -104,6 +104,14 @@ def requested_acr_values(claims_request: dict | None) -> list[str]:
     return values
 
 
+def prune_claims_request(claims_request: dict | None, allowed: set[str]) -> dict | None:
+    """Keep only the claims the client may have now, so the stored request never grows if its scopes do later."""
+    if not claims_request:
+        return claims_request
+    return {target: {name: spec for name, spec in members.items() if name in allowed}
+            for target, members in claims_request.items()}
+
+
 def claims_for_scopes(scopes: list[str]) -> list[str]:
     names: list[str] = []
     for scope in scopes:

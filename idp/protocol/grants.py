@@ -27,6 +27,14 @@ def revoke_grant(grant_id: str, reason: str) -> None:
     db.session.commit()
 
 
+def revoke_grants_of(person_id: str, client_id: str, reason: str) -> None:
+    """Revoke everything a person granted a client (consent withdrawn): its tokens stop working at once."""
+    Grant.query.filter(Grant.person_id == person_id, Grant.client_id == client_id, Grant.revoked_at.is_(None)).update(
+        {"revoked_at": now(), "revoked_reason": reason}
+    )
+    db.session.commit()
+
+
 def _issuer():
     return current_app.extensions["idp"].tokens
 

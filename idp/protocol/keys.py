@@ -14,7 +14,10 @@ import time
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
+from joserfc.jws import extract_compact
 
 from ..clock import now
 from ..extensions import db
@@ -135,7 +138,7 @@ class KeyStore:
             if signs_now and row.alg not in signing:
                 key = self._import_private(row)
                 signing[row.alg] = (row.kid, key)
-            verifying[row.kid] = key or _import_public(row.public_jwk)
+            verifying[row.kid] = (key or _import_public(row.public_jwk), row.alg)
         # A key scheduled to start or stop signing invalidates the cache at that moment.
         boundaries = [r.activates_at for r in rows if r.activates_at > current]
         boundaries += [r.deactivated_at for r in rows if r.deactivated_at and r.deactivated_at > current]
@@ -169,7 +172,26 @@ class KeyStore:
         return self._load()[2]
 
     def verification_key(self, kid: str):
-        return self._load()[3].get(kid)
+        found = self._load()[3].get(kid)
+        return found[0] if found else None
+
+    def read_own_jwt(self, token: str, typ: tuple[str | None, ...]) -> dict:
+        """Claims of a JWT this provider signed, verified with the key its ``kid`` names and ONLY that key's
+        algorithm (never the header's word for it: no ``none``, no alg confusion), of an expected ``typ``.
+        Expiry is the caller's business (an expired ID token is still a valid hint). Raises ValueError."""
+        if not isinstance(token, str) or len(token) > 8192 or token.count(".") != 2:
+            raise ValueError("not a compact JWS")
+        try:
+            header = extract_compact(token.encode()).headers()
+        except (JoseError, ValueError, TypeError):
+            raise ValueError("not a compact JWS") from None
+        found = self._load()[3].get(header.get("kid")) if isinstance(header.get("kid"), str) else None
+        if found is None or header.get("alg") != found[1] or header.get("typ") not in typ:
+            raise ValueError("not signed by one of our keys, or not the expected kind of token")
+        try:
+            return jwt.decode(token, found[0], algorithms=[found[1]]).claims
+        except (JoseError, ValueError, TypeError):
+            raise ValueError("signature or claims invalid") from None
 
     def development_keys_in_use(self) -> bool:
         current = now()

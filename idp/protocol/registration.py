@@ -71,7 +71,7 @@ def normalise(fields: dict, *, development: bool, existing: Client | None = None
     if environment not in CLIENT_ENVIRONMENTS:
         raise RegistrationError(f"environment: one of {', '.join(CLIENT_ENVIRONMENTS)}")
     out["environment"] = environment
-    loopback_ok = development or environment == "sandpit"
+    loopback_ok = development  # http loopback URIs only on a development instance, whatever the client's environment
     out["redirect_uris"] = _uris(merged.get("redirect_uris"), "redirect_uris", loopback_ok, required=True)
     out["post_logout_redirect_uris"] = _uris(
         merged.get("post_logout_redirect_uris"), "post_logout_redirect_uris", loopback_ok, required=False
@@ -207,10 +207,30 @@ def register_client(fields: dict, *, development: bool, client_id: str | None = 
     return client, secret
 
 
+def check_subjects_unchanged(client: Client, values: dict) -> None:
+    """The `sub` a client sees never changes: no switching subject_type, no moving a pairwise client to
+    another sector (it would then see another sector's identifiers, OIDC Core 8.1)."""
+    from .subjects import SectorError, sector_host
+
+    if values.get("subject_type", client.subject_type) != client.subject_type:
+        raise RegistrationError("subject_type: cannot be changed once registered; register a new client")
+    if client.subject_type != "pairwise":
+        return
+    try:
+        before = sector_host(list(client.redirect_uris), client.sector_identifier_uri)
+        after = sector_host(list(values.get("redirect_uris", client.redirect_uris)),
+                            values.get("sector_identifier_uri", client.sector_identifier_uri))
+    except SectorError as exc:
+        raise RegistrationError(f"sector_identifier_uri: {exc}") from None
+    if before != after:
+        raise RegistrationError("redirect_uris: a pairwise client cannot move to another sector (host)")
+
+
 def update_client(client: Client, fields: dict, *, development: bool, key: dict | None = None,
                   new_secret: bool = False, replace: bool = False, columns: dict | None = None) -> str | None:
     """Change a client: fields not given keep their value, or with ``replace`` (RFC 7592 2.2) go back to defaults."""
     values = normalise(fields, development=development, existing=None if replace else client)
+    check_subjects_unchanged(client, values)
     if replace:
         values.update(public_key_pem=None, jwks=None, jwks_uri=None)
     if key or replace:
