@@ -48,15 +48,17 @@ def log_in_with_password(email: str, password: str, source: str, settings) -> Lo
         return LoginResult(errors=errors)
     account_key = throttle.subject("login-account", email)
     source_key = throttle.subject("login-source", source)
-    if throttle.locked_until(account_key) or throttle.locked_until(source_key):
+    window = settings.login_lockout_seconds
+    per_account, per_source = settings.login_attempts_per_account, settings.login_attempts_per_source
+    # Count the attempt before checking the password, so parallel guesses cannot exceed the limit.
+    if (throttle.is_locked(source_key, per_source, window) or throttle.is_locked(account_key, per_account, window)
+            or throttle.count_attempt(account_key, per_account, window) > per_account):
         emit("login.throttled")
         return LoginResult(errors=[{"field": None, "message": gettext(
             "You have tried to log in too many times. Wait 15 minutes, then try again.")}])
     person = Person.query.filter_by(email=email).first()
     if not verify_password(person.password_hash if person else None, password):
-        window = settings.login_lockout_seconds
-        throttle.record_failure(account_key, settings.login_attempts_per_account, window)
-        throttle.record_failure(source_key, settings.login_attempts_per_source, window)
+        throttle.count_attempt(source_key, per_source, window)
         emit("login.failed")
         return LoginResult(errors=[{"field": "email", "message": gettext(GENERIC_FAILURE)}])
     throttle.clear(account_key)
