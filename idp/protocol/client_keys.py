@@ -10,6 +10,8 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from ..outbound import DestinationRefused, check_destination
+
 # A client may not make us hammer its server (or any server it names): at most one fetch of a
 # jwks_uri per interval, whatever its assertions' kids say (the conformance suite waits 60 s).
 REFETCH_INTERVAL = 10
@@ -41,6 +43,11 @@ def key_set(jwks: dict) -> KeySet:
         raise ClientKeyError("registered JWKS cannot be read") from exc
 
 
+# One message for every way a fetch can fail: the caller of /token must not learn what the
+# provider's network looks like from here (status codes, timeouts, refused connections).
+FETCH_FAILED = "the client's jwks_uri could not be used"
+
+
 def fetch_jwks(uri: str, *, timeout: int, max_age: int, force: bool = False) -> KeySet:
     """The keys at ``uri``, cached ``max_age`` seconds; ``force`` re-fetches early (an unknown kid arrived)."""
     current = time.monotonic()
@@ -52,7 +59,7 @@ def fetch_jwks(uri: str, *, timeout: int, max_age: int, force: bool = False) -> 
     if attempted is not None and current - attempted < REFETCH_INTERVAL:
         if cached:
             return cached[1]
-        raise ClientKeyError("could not fetch the client's jwks_uri")
+        raise ClientKeyError(FETCH_FAILED)
     with _lock:
         _last_attempt[uri] = current
     try:
@@ -68,27 +75,31 @@ def fetch_jwks(uri: str, *, timeout: int, max_age: int, force: bool = False) -> 
 
 def _download(uri: str, timeout: int) -> dict:
     """GET the JWKS: no redirects (the registered URI is the one trusted), at most MAX_JWKS_BYTES in ``timeout`` s."""
+    try:
+        check_destination(uri)
+    except DestinationRefused:
+        raise ClientKeyError(FETCH_FAILED) from None
     body = b""
     deadline = time.monotonic() + timeout  # requests' timeout is per read; a trickling server gets no longer
     try:
         with requests.get(uri, timeout=timeout, headers={"Accept": "application/json"}, allow_redirects=False,
                           stream=True) as response:
             if response.status_code != 200:
-                raise ClientKeyError(f"the client's jwks_uri answered HTTP {response.status_code}")
+                raise ClientKeyError(FETCH_FAILED)
             for chunk in response.iter_content(16384):
                 body += chunk
                 if len(body) > MAX_JWKS_BYTES:
-                    raise ClientKeyError("the client's jwks_uri returned too large a document")
+                    raise ClientKeyError(FETCH_FAILED)
                 if time.monotonic() > deadline:
-                    raise ClientKeyError("the client's jwks_uri answered too slowly")
+                    raise ClientKeyError(FETCH_FAILED)
     except requests.RequestException as exc:
-        raise ClientKeyError("could not fetch the client's jwks_uri") from exc
+        raise ClientKeyError(FETCH_FAILED) from exc
     try:
         data = json.loads(body)
     except ValueError:
-        raise ClientKeyError("the client's jwks_uri did not return JSON") from None
+        raise ClientKeyError(FETCH_FAILED) from None
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-        raise ClientKeyError("the client's jwks_uri did not return a JWKS")
+        raise ClientKeyError(FETCH_FAILED)
     return data
 
 

@@ -8,6 +8,7 @@ import requests
 from ..events import emit
 from ..extensions import db
 from ..models import Client, Grant, Person
+from ..outbound import DestinationRefused, check_destination
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,13 @@ def notify_backchannel(sid: str, person: Person | None, issuer, timeout: int) ->
             continue
         token = issuer.logout_token(client=client, person=person, sid=sid)
         try:
+            check_destination(client.backchannel_logout_uri)
             response = requests.post(
                 client.backchannel_logout_uri, data={"logout_token": token}, timeout=timeout,
                 headers={"Cache-Control": "no-cache"}, allow_redirects=False,
             )
             ok = response.status_code in (200, 204)
-        except requests.RequestException:
+        except (requests.RequestException, DestinationRefused):
             ok = False
         emit("logout.backchannel_sent" if ok else "logout.backchannel_failed", client_id=client.client_id)
         if ok:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
+from ..outbound import DestinationRefused, check_destination
+
 MAX_SECTOR_DOCUMENT = 64 * 1024
 
 
@@ -36,6 +38,10 @@ def sector_host(redirect_uris: list[str], sector_identifier_uri: str | None) -> 
 
 def fetch_sector_redirect_uris(uri: str, *, timeout: int = 5) -> list[str]:
     """OIDC Registration 5: the sector document is a JSON array of redirect URIs, fetched at registration."""
+    try:
+        check_destination(uri)
+    except DestinationRefused as exc:
+        raise SectorError(str(exc)) from None
     try:
         with requests.get(uri, timeout=timeout, allow_redirects=False, stream=True,
                           headers={"Accept": "application/json"}) as response:
