@@ -79,3 +79,12 @@ def subject_for(person, client) -> str:
         return person.id
     sector = sector_host(list(client.redirect_uris), client.sector_identifier_uri)
     return pairwise_subject(sector, person.id, current_app.extensions["idp"].settings.secret_key)
+
+
+def session_id_for(sid: str, client) -> str:
+    """The ``sid`` a client sees (Back-Channel Logout 1.0 2.1). Pairwise clients get one derived per
+    sector, so two sectors cannot match people up by the browser session they share."""
+    if client.subject_type != "pairwise":
+        return sid
+    return pairwise_subject("sid:" + sector_host(list(client.redirect_uris), client.sector_identifier_uri), sid,
+                            current_app.extensions["idp"].settings.secret_key)

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import IssuedToken, Person
 from ..models.grants import token_hash
 from .claims import claims_for_scopes, person_claims
-from .subjects import subject_for
+from .subjects import session_id_for, subject_for
 
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 _HASH_FOR_ALG = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
@@ -60,7 +60,7 @@ class TokenIssuer:
         if nonce:
             claims["nonce"] = nonce
         if sid:
-            claims["sid"] = sid
+            claims["sid"] = session_id_for(sid, client)
         if acr_requested:
             claims["acr"] = vot
         if access_token:
@@ -127,7 +127,7 @@ class TokenIssuer:
         if person is not None:
             claims["sub"] = subject_for(person, client)
         if sid:
-            claims["sid"] = sid
+            claims["sid"] = session_id_for(sid, client)
         return self.sign(claims, client.id_token_alg, typ="logout+jwt")
 
 

@@ -108,3 +108,18 @@ def test_a_rotated_refresh_token_is_not_active_at_introspection(register, person
 def test_the_error_page_does_not_echo_parameter_names_of_the_requesters_choosing(client):
     page = client.get("/authorize?" + urlencode({"Call 0800 000 000 now": "x" * 3000})).get_data(as_text=True)
     assert "0800" not in page
+
+
+def test_pairwise_clients_in_different_sectors_see_different_session_ids(register, person, client):
+    first = register(subject_type="pairwise")
+    second = register(subject_type="pairwise", redirect_uris=["https://other.example/callback"],
+                      post_logout_redirect_uris=["https://other.example/logged-out"])
+    email = person("P0")
+    sid_one = first.verify_id_token(first.tokens_for(email)["id_token"])["sid"]
+    hint = second.tokens_for(email)["id_token"]
+    sid_two = second.verify_id_token(hint)["sid"]
+    assert sid_one != sid_two
+    # The client's own sid still names the session: its hint logs out without a question.
+    response = client.get("/logout?" + urlencode({"id_token_hint": hint,
+                                                  "post_logout_redirect_uri": "https://other.example/logged-out"}))
+    assert response.status_code == 302 and response.headers["Location"].startswith("https://other.example/logged-out")

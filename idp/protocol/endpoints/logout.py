@@ -21,7 +21,7 @@ from ..logout import (
     read_id_token_hint,
     resolve_client,
 )
-from ..subjects import subject_for
+from ..subjects import session_id_for, subject_for
 from . import bp, idp
 
 PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint")
@@ -68,7 +68,7 @@ def logout():
 def _hint_names_this_login(hint, login, client) -> bool:
     if not hint or client is None:
         return False
-    if hint.get("sid") and hint["sid"] == login.sid:
+    if hint.get("sid") and hint["sid"] == session_id_for(login.sid, client):
         return True
     person = db.session.get(Person, login.person_id)
     return person is not None and hint.get("sub") == subject_for(person, client)
