@@ -10,7 +10,13 @@ import os
 from dataclasses import dataclass
 
 from flask import Flask
-from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    select_autoescape,
+)
 
 from .config import ConfigurationError, Settings
 from .extensions import csrf, db, migrate

@@ -230,9 +230,8 @@ def clients_initial_access_token(environment, description, expires_in, pkce, non
 @click.option("--dir", "directory", default=None, help="Folder of client JSON files (default: clients/).")
 def clients_sync(directory):
     """Create or update the clients described by JSON files in clients/ (declarative registrations)."""
-    from .clients_sync import sync_directory
-
     from . import ROOT
+    from .clients_sync import sync_directory
 
     lines = sync_directory(directory or os.path.join(ROOT, "clients"), _ctx().settings.is_development)
     for line in lines:

@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import has_request_context, request, session, url_for
 from flask_babel import Babel, Domain, get_locale
+from werkzeug.exceptions import RequestEntityTooLarge
 
 SUPPORTED = ("en", "cy")
 DEFAULT = "en"
@@ -72,7 +73,7 @@ def select_locale() -> str:
         if chosen:
             return chosen
     elif request.endpoint in ("protocol.authorize", "protocol.logout"):
-        chosen = first_supported(request.values.get("ui_locales"))
+        chosen = first_supported(_request_value("ui_locales"))
         if chosen:
             return chosen
     chosen = session.get("lang")
@@ -149,3 +150,14 @@ def init_app(app, directory: str) -> None:
     babel.init_app(app, default_locale=DEFAULT, locale_selector=select_locale)
     babel.domain_instance = SourceCatalogs(directory)
     app.before_request(remember_choice)
+
+
+def _request_value(name: str) -> str | None:
+    """A query or form value; a form too large to read (413) counts as absent, so error pages still render."""
+    value = request.args.get(name)
+    if value is None and request.method == "POST":
+        try:
+            value = request.form.get(name)
+        except RequestEntityTooLarge:
+            return None
+    return value

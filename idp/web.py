@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from .i18n import N_, current_language, language_toggle
 
-API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/.well-known/", "/trustmark")
+API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/.well-known/", "/trustmark", "/par", "/register")
 
 
 def csp_nonce() -> str:

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import time
 import uuid
 from urllib.parse import quote_from_bytes, urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from joserfc import jws
 
-from support import ISSUER, PASSWORD, csrf_from, private_jwk
+from support import ISSUER, PASSWORD, callback_params, csrf_from, private_jwk
 
 fuzz = settings(
-    max_examples=60, deadline=None, database=None,
+    max_examples=int(os.environ.get("IDP_FUZZ_EXAMPLES", "60")),  # raise it locally to search harder
+    deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -34,21 +36,24 @@ LOGGED_OUT = "https://rp.example/logged-out"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 URN = "urn:ietf:params:oauth:request_uri:"
 JSON_TYPES = ("application/json", "application/problem+json")
+MAX_BODY = 64 * 1024  # MAX_CONTENT_LENGTH
 
 # --- strategies ---------------------------------------------------------------------------------
+# NUL ("\x00") is left to the plain tests below (test_nul_*): on PostgreSQL it breaks every lookup at once.
 NASTY = [
-    "", " ", "\x00", "a\x00b", "%00", "null", "[]", "{}", "[1]", '{"a":', "0", "-1", "1e999", "NaN", "Infinity",
+    "", " ", "%00", "null", "[]", "{}", "[1]", '{"a":', "0", "-1", "1e999", "NaN", "Infinity",
     "9" * 30, "true", "openid", "openid profile basic_demographics", "P9.Cp.Cd", '["P9.Cp.Cd"]', '["X"]',
     "https://evil.example/cb", "//evil.example", "/\\evil.example", "javascript:alert(1)", "\u202e", "é🙂",
-    CALLBACK + "?x=1", CALLBACK + "#frag", CALLBACK + "/", CALLBACK.upper(), CALLBACK + "\x00", LOGGED_OUT + "/x",
-    URN, URN + "x" * 43, CLIENT_ID, SECRET_CLIENT_ID, CLIENT_ID + "\x00", "x" * 65,
+    CALLBACK + "?x=1", CALLBACK + "#frag", CALLBACK + "/", CALLBACK.upper(), CALLBACK + " ", LOGGED_OUT + "/x",
+    URN, URN + "x" * 43, CLIENT_ID, SECRET_CLIENT_ID, CLIENT_ID + "\u0301", "x" * 65, "\x01\x7f\ufeff",
 ]
 long_text = st.integers(1, 50).map(lambda n: "é" * (n * 100))
-text = st.one_of(st.sampled_from(NASTY), st.text(max_size=30), long_text)
+no_nul = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")  # surrogates cannot be sent at all
+text = st.one_of(st.sampled_from(NASTY), st.text(no_nul, max_size=30), long_text)
 numbers = st.one_of(st.integers(), st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True))
 json_values = st.recursive(
     st.none() | st.booleans() | numbers | text,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(no_nul, max_size=8), inner, max_size=3),
     max_leaves=8,
 )
 
@@ -68,6 +73,18 @@ NASTY_HEADERS = [{"alg": "none"}, {"kid": [1]}, {"alg": 5}, {"alg": "RS512", "ki
 HEADER_NAMES = ["alg", "kid", "typ", "crit", "jku", "x5u", "b64", "cty"]
 CLAIM_NAMES = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "code", "client_id", "redirect_uri", "response_type",
                "scope", "state", "nonce", "claims", "vtr", "max_age", "request", "request_uri", "prompt"]
+times = st.one_of(numbers, st.integers(-10**6, 10**6).map(lambda delta: int(time.time()) + delta),
+                  st.sampled_from([float("nan"), float("inf"), 1e300, 2**63, -2**63, "1", None]))
+time_claims = st.dictionaries(st.sampled_from(["exp", "iat", "nbf"]), times, max_size=3)
+
+
+def _sane(value) -> bool:
+    return not isinstance(value, (int, float)) or isinstance(value, bool) or (value == value and abs(value) < 2**31)
+
+
+# Absurd exp/iat (NaN, past 2038) and an unhashable aud: test_absurd_assertion_exp and
+# test_absurd_asserted_login_identity (known 500s); the property tests sign only sane ones.
+sane_time_claims = st.dictionaries(st.sampled_from(["exp", "iat", "nbf"]), times.filter(_sane), max_size=3)
 headers = st.one_of(st.sampled_from(NASTY_HEADERS), st.dictionaries(st.sampled_from(HEADER_NAMES), json_values, max_size=4))
 claims = st.dictionaries(st.sampled_from(CLAIM_NAMES), json_values | st.sampled_from([CLIENT_ID, ISSUER, CALLBACK]), max_size=8)
 unsigned_jwts = st.builds(
@@ -75,6 +92,11 @@ unsigned_jwts = st.builds(
     st.binary(max_size=40),
 )
 jwt_like = st.one_of(unsigned_jwts, text, st.sampled_from(["", ".", "..", "a.b.c", "a.b.c.d.e", "e30.e30.", "eyJhbGciOiJub25lIn0.e30."]))
+
+
+def header_safe(value: str) -> str:
+    """What an HTTP header can carry at all (the test client refuses CR and LF, as servers do)."""
+    return value.replace("\r", " ").replace("\n", " ")
 
 
 def signed(key, header: dict, payload: dict) -> str:
@@ -88,11 +110,16 @@ def good_assertion_claims(aud: str = ISSUER + "/token") -> dict:
 
 
 @st.composite
-def signed_jwts(draw, key, base: dict | None = None):
+def signed_jwts(draw, key, base: dict | None = None, sane: bool = False):
     header = {"alg": "RS512"}
-    header.update(draw(st.dictionaries(st.sampled_from(["kid", "typ"]), st.text(max_size=10), max_size=1)))
+    header.update(draw(st.dictionaries(st.sampled_from(["kid", "typ"]), st.text(no_nul, max_size=10), max_size=1)))
     payload = dict(base if base is not None else good_assertion_claims())
     payload.update(draw(claims))
+    payload.update(draw(sane_time_claims if sane else time_claims))
+    if sane:
+        payload.update({name: draw(times.filter(_sane)) for name in ("exp", "iat", "nbf") if not _sane(payload.get(name))})
+    if sane and isinstance(payload.get("aud"), (dict, list)):
+        payload["aud"] = ISSUER
     return signed(key, header, payload)
 
 
@@ -109,16 +136,20 @@ def assert_safe_location(response, allowed: set[str]):
     parts = urlsplit(location)
     if location.startswith("/") and not location.startswith(("//", "/\\")) and not parts.netloc:
         return
-    if location.startswith(ISSUER + "/"):
+    if location.startswith((ISSUER + "/", "http://localhost/")):  # the provider itself (the test client's host)
         return
     base = location.split("?", 1)[0]
     assert base in allowed and "#" not in location, f"redirect to {location!r}; registered: {sorted(allowed)}"
 
 
-def assert_json_error(response, sent_credentials: bool = True):
+# Werkzeug's own 404/405/413 under /par and /register are HTML today: test_json_endpoints_answer_json_when_werkzeug_refuses.
+KNOWN_HTML = (404, 405, 413)
+
+
+def assert_json_error(response, sent_credentials: bool = True, known_html: tuple = ()):
     """4xx from a JSON endpoint: JSON with ``error`` (RFC 6749 5.2, RFC 7591 3.2.2), or problem+json."""
     assert_no_server_error(response)
-    if response.status_code < 400:
+    if response.status_code < 400 or (response.status_code in known_html and response.mimetype == "text/html"):
         return
     assert response.mimetype in JSON_TYPES, (response.status_code, response.mimetype, response.get_data(as_text=True)[:200])
     body = response.get_json(silent=True)
@@ -129,6 +160,16 @@ def assert_json_error(response, sent_credentials: bool = True):
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def forget_cached_clients():
+    """The fixed client_ids here are registered afresh in each test's database; Client.find caches per process."""
+    from idp.models import Client
+
+    Client.forget_cached()
+    yield
+    Client.forget_cached()
+
+
 @pytest.fixture
 def fuzz_rp(register):
     return register(client_id=CLIENT_ID, redirect_uris=[CALLBACK], post_logout_redirect_uris=[LOGGED_OUT])
@@ -170,7 +211,7 @@ def authorize_pairs(draw, rp, valid_base: bool):
         elif name in ("claims", "vtr", "max_age"):
             base[name] = draw(st.one_of(text, json_values.map(json.dumps)))
         elif name == "request_uri":
-            base[name] = draw(st.one_of(text, st.text(max_size=70).map(lambda s: URN + s)))
+            base[name] = draw(st.one_of(text, st.text(no_nul, max_size=70).map(lambda s: URN + s)))
         else:
             base[name] = draw(text)
     pairs = list(base.items())
@@ -180,9 +221,11 @@ def authorize_pairs(draw, rp, valid_base: bool):
 
 
 def send_authorize(http, pairs, method: str):
+    body = urlencode(pairs)
     if method == "GET":
-        return http.get("/authorize?" + urlencode(pairs))
-    return http.post("/authorize", data=urlencode(pairs), content_type="application/x-www-form-urlencoded")
+        return http.get("/authorize?" + body)
+    assume(len(body) < MAX_BODY)  # larger: test_oversized_authorization_and_logout_forms (known 500)
+    return http.post("/authorize", data=body, content_type="application/x-www-form-urlencoded")
 
 
 # --- /authorize ---------------------------------------------------------------------------------
@@ -205,6 +248,16 @@ def test_authorize_with_a_session_through_consent_and_tokens(app, fuzz_rp, perso
         log_in(app._fuzz_http, person("P9"))
     http = fuzz_rp.http = app._fuzz_http
     pairs = data.draw(authorize_pairs(fuzz_rp, True), label="pairs")
+    use_hint = data.draw(st.booleans(), label="real id_token_hint")  # drawn always: draws may not hang on state
+    if use_hint and getattr(app, "_fuzz_hint", None):
+        pairs = [pair for pair in pairs if pair[0] != "id_token_hint"] + [("id_token_hint", app._fuzz_hint)]
+    if data.draw(st.booleans(), label="pushed first"):
+        pushed = http.post("/par", data=urlencode(pairs + list(bearer_assertion(fuzz_rp, ISSUER).items())),
+                           content_type="application/x-www-form-urlencoded")
+        assert_json_error(pushed, known_html=KNOWN_HTML)
+        if pushed.status_code != 201:
+            return
+        pairs = [("client_id", CLIENT_ID), ("request_uri", pushed.get_json()["request_uri"])]
     response = send_authorize(http, pairs, data.draw(st.sampled_from(["GET", "POST"])))
     for _ in range(3):
         assert_no_server_error(response)
@@ -215,13 +268,39 @@ def test_authorize_with_a_session_through_consent_and_tokens(app, fuzz_rp, perso
         page = http.get(location)
         assert_no_server_error(page)
         response = http.post(location, data={"decision": "allow", "csrf_token": csrf_from(page.get_data(as_text=True))})
-    code = dict(pair.split("=", 1) for pair in urlsplit(response.headers.get("Location", "")).query.split("&") if "=" in pair).get("code")
+    code = callback_params(response).get("code")
     if code and response.headers["Location"].startswith(CALLBACK):
         tokens = fuzz_rp.token(code)
         assert_json_error(tokens)
         if tokens.status_code == 200:
+            app._fuzz_hint = tokens.get_json()["id_token"]
             userinfo = http.get("/userinfo", headers={"Authorization": "Bearer " + tokens.get_json()["access_token"]})
             assert userinfo.status_code == 200, userinfo.get_json()
+
+
+PARTNER_CALLBACK = "https://partner.example/cb"
+
+
+@pytest.fixture
+def partner_and_code(app, fuzz_rp, register, other_rp_key, person):
+    """B (accepting fuzz-rp's assertions) and the jti of a live ID token fuzz-rp holds."""
+    tokens = real_tokens(fuzz_rp, person)
+    partner = register(client_id="fuzz-partner", redirect_uris=[PARTNER_CALLBACK], sso_partners=[CLIENT_ID], key=other_rp_key)
+    return partner, fuzz_rp.verify_id_token(tokens["id_token"])["jti"]
+
+
+@fuzz
+@given(data=st.data())
+def test_asserted_login_identity_from_an_approved_partner(app, fuzz_rp, partner_and_code, data):
+    """A partner's signed assertion naming a live ID token, with random claims: ignored or used, never a 500."""
+    partner, code = partner_and_code
+    now = int(time.time())
+    base = {"iss": CLIENT_ID, "code": code, "iat": now, "jti": str(uuid.uuid4()), "exp": now + 30}
+    assertion = data.draw(st.one_of(signed_jwts(fuzz_rp.key, base, sane=True), jwt_like), label="assertion")
+    params = partner.authorize_params(asserted_login_identity=assertion, prompt=data.draw(st.sampled_from([None, "none"])))
+    response = app.test_client().get("/authorize?" + urlencode(params))
+    assert_no_server_error(response)
+    assert_safe_location(response, {PARTNER_CALLBACK})
 
 
 @fuzz
@@ -247,7 +326,7 @@ def test_login_and_consent_forms(app, fuzz_rp, person, data):
     interaction = data.draw(st.one_of(text, st.just("real")), label="interaction")
     if interaction == "real":
         parked = fuzz_rp.authorize(prompt=data.draw(st.sampled_from(["login", "consent"])))
-        interaction = dict(p.split("=", 1) for p in urlsplit(parked.headers.get("Location", "")).query.split("&") if "=" in p).get("interaction", "")
+        interaction = callback_params(parked).get("interaction", "")
     path = data.draw(st.sampled_from(["/login", "/consent"]))
     query = "?" + urlencode({"interaction": interaction}) if data.draw(st.booleans()) else ""
     page = http.get(path + query)
@@ -285,15 +364,15 @@ def client_authentication(draw, rp, aud: str):
     if choice == "valid":
         return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed(rp.key, {"alg": "RS512"}, good_assertion_claims(aud))}, {}
     if choice == "signed-weird":
-        return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": draw(signed_jwts(rp.key, good_assertion_claims(aud)))}, {}
+        return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": draw(signed_jwts(rp.key, good_assertion_claims(aud), sane=True))}, {}
     if choice == "unsigned":
         return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": draw(jwt_like)}, {}
     if choice == "basic":
-        raw = draw(st.one_of(text, st.sampled_from([f"{SECRET_CLIENT_ID}:x", ":", "", f"{SECRET_CLIENT_ID}\x00:y"])))
-        value = draw(st.sampled_from(["b64", "raw"]))
-        encoded = base64.b64encode(raw.encode()).decode() if value == "b64" else raw
-        encoded = encoded.strip() or "x"  # an empty one is test_basic_scheme_without_credentials (known 500)
-        return {}, {"Authorization": draw(st.sampled_from(["Basic ", "basic ", "Bearer ", ""])) + encoded}
+        raw = draw(st.one_of(text, st.sampled_from([f"{SECRET_CLIENT_ID}:x", ":", f"{SECRET_CLIENT_ID}::y"])))
+        scheme = draw(st.sampled_from(["Basic ", "basic ", "Bearer ", ""]))
+        # A scheme with no credentials, or Basic with non-ASCII or non-UTF-8 ones: test_malformed_basic_credentials (known 500).
+        raw = base64.b64encode((raw or "x").encode()).decode() if scheme.lower().startswith("basic") else raw.strip() or "x"
+        return {}, {"Authorization": header_safe(scheme + raw)}
     if choice == "post":
         return {"client_id": draw(st.one_of(text, st.just(SECRET_CLIENT_ID))), "client_secret": draw(text)}, {}
     if choice == "assertion-type":
@@ -319,7 +398,7 @@ def token_request(draw, rp, aud: str):
     if body == "huge":
         return dict(data=urlencode({**form, "padding": "x" * 70_000}), content_type="application/x-www-form-urlencoded", headers=headers)
     if body == "raw":
-        return dict(data=draw(st.binary(max_size=200)), content_type=draw(st.sampled_from(
+        return dict(data=draw(st.binary(max_size=200)).replace(b"\x00", b""), content_type=draw(st.sampled_from(
             ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "", "application/x-www-form-urlencoded; charset=latin-1"])),
             headers=headers)
     pairs = list(form.items()) + ([(draw(st.sampled_from(TOKEN_FIELDS)), draw(text))] if body == "repeated" else [])
@@ -333,7 +412,7 @@ def test_client_authenticated_endpoints(app, fuzz_rp, secret_rp, path, data):
     aud = ISSUER if path == "/par" else ISSUER + "/token"
     request = data.draw(token_request(fuzz_rp, aud), label="request")
     response = app.test_client().post(path, **request)
-    assert_json_error(response)
+    assert_json_error(response, known_html=KNOWN_HTML if path == "/par" else ())
     assert "Location" not in response.headers
 
 
@@ -380,9 +459,9 @@ def test_register(app, data):
     if not hasattr(app, "_fuzz_iat"):
         app._fuzz_iat = initial_access_token(app)
     token = data.draw(st.one_of(st.just(app._fuzz_iat), text, st.none()), label="token")
-    headers = {"Authorization": data.draw(st.sampled_from(["Bearer ", "bearer ", "Basic ", ""])) + token} if token is not None else {}
+    headers = {"Authorization": header_safe(data.draw(st.sampled_from(["Bearer ", "bearer ", "Basic ", ""])) + token)} if token is not None else {}
     response = app.test_client().post("/register", headers=headers, **dcr_body(data.draw))
-    assert_json_error(response, sent_credentials=bool(headers))
+    assert_json_error(response, sent_credentials=bool(headers.get("Authorization")), known_html=KNOWN_HTML)
 
 
 @fuzz
@@ -404,8 +483,9 @@ def test_manage_a_registration(app, data):
         body = dict(data=json.dumps({**registered, **data.draw(st.dictionaries(st.sampled_from(METADATA), json_values, max_size=3))}),
                     content_type="application/json")
     path = "/register/" + quote_from_bytes(client_id.encode(), safe="")
-    response = http.open(path, method=method, headers={"Authorization": "Bearer " + token}, **body)
-    assert_json_error(response) if response.status_code != 204 else None
+    response = http.open(path, method=method, headers={"Authorization": header_safe("Bearer " + token)}, **body)
+    if response.status_code != 204:
+        assert_json_error(response, known_html=KNOWN_HTML)
     if response.status_code == 200:
         app._fuzz_registered = {**registered, **response.get_json()}
     elif response.status_code == 204:
@@ -423,7 +503,7 @@ def test_userinfo(app, fuzz_rp, person, data):
     scheme = data.draw(st.sampled_from(["Bearer ", "bearer ", "Basic ", "", "Bearer  ", "DPoP "]))
     method = data.draw(st.sampled_from(["GET", "POST", "PATCH"]))
     where = data.draw(st.sampled_from(["header", "body", "both", "none"]))
-    headers = {"Authorization": scheme + token} if where in ("header", "both") else {}
+    headers = {"Authorization": header_safe(scheme + token)} if where in ("header", "both") else {}
     if method == "PATCH" or data.draw(st.booleans()):
         payload = data.draw(st.one_of(json_values, st.dictionaries(st.just("client_user_metadata"), json_values | text)))
         kwargs = dict(data=json.dumps(payload), content_type="application/json")
@@ -456,7 +536,7 @@ def test_logout(app, fuzz_rp, secret_rp, person, data):
         else:
             params[name] = data.draw(text)
     pairs = list(params.items()) + ([("state", "again")] if data.draw(st.booleans()) else [])
-    if data.draw(st.booleans()):
+    if data.draw(st.booleans()) or len(urlencode(pairs)) >= MAX_BODY:  # larger: test_oversized_authorization_and_logout_forms
         response = http.get("/logout?" + urlencode(pairs))
     else:
         response = http.post("/logout", data=urlencode(pairs), content_type="application/x-www-form-urlencoded")
@@ -470,6 +550,182 @@ def test_logout(app, fuzz_rp, secret_rp, person, data):
        query=st.binary(max_size=200), method=st.sampled_from(["GET", "HEAD", "OPTIONS", "POST"]))
 def test_discovery_jwks_and_trustmark(app, path, query, method):
     response = app.test_client().open(path + "?" + quote_from_bytes(query, safe="=&%"), method=method)
-    assert_json_error(response) if method != "HEAD" else assert_no_server_error(response)
+    assert_no_server_error(response)
+    if method != "HEAD":
+        assert_json_error(response)
     if method == "GET":
         assert response.status_code == 200 and isinstance(response.get_json(), dict)
+
+
+# --- what the property tests found (plain tests; those still failing name the fix they wait for) ---------------
+def bearer_assertion(rp, aud: str = ISSUER + "/token") -> dict:
+    return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed(rp.key, {"alg": "RS512"}, good_assertion_claims(aud))}
+
+
+@pytest.mark.parametrize("path,authorization", [
+    ("/token", "Basic \u00e9"), ("/token", "Basic //79"), ("/token", "Bearer "),  # the last kept only by some servers
+    ("/revoke", "Basic //79"), ("/introspect", "Basic \u00e9"), ("/par", "Basic Infinity"),
+])
+def test_malformed_basic_credentials(app, secret_rp, path, authorization):
+    """RFC 6749 2.3.1: credentials that are not base64 of UTF-8 ``id:secret`` are invalid_client (401), not a 500."""
+    response = app.test_client().post(path, data="grant_type=authorization_code&code=x&token=x",
+                                      content_type="application/x-www-form-urlencoded",
+                                      headers={"Authorization": authorization})
+    assert response.status_code == 401, response.get_data(as_text=True)[:200]
+    assert response.get_json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("path", ["/token", "/par"])
+@pytest.mark.parametrize("exp", [2**63, 1e300, int(time.time()) + 400 * 365 * 86400])
+def test_absurd_assertion_exp(app, fuzz_rp, path, exp):
+    """RFC 7523 3: an assertion living longer than allowed is invalid_client, refused before its jti is recorded."""
+    claims = {**good_assertion_claims(ISSUER if path == "/par" else ISSUER + "/token"), "exp": exp}
+    form = {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed(fuzz_rp.key, {"alg": "RS512"}, claims),
+            "grant_type": "authorization_code", "code": "x", **fuzz_rp.authorize_params()}
+    response = app.test_client().post(path, data=form)
+    assert response.status_code == 401, response.get_data(as_text=True)[:200]
+    assert response.get_json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("tweak", [{"exp": float("nan")}, {"exp": float("nan"), "iat": float("nan")}, {"aud": {}},
+                                   {"aud": [["x"]]}])
+def test_absurd_asserted_login_identity(app, fuzz_rp, partner_and_code, tweak):
+    """An assertion we cannot accept is ignored (asserted_login.py): here the person is sent to log in."""
+    partner, code = partner_and_code
+    now = int(time.time())
+    claims = {"iss": CLIENT_ID, "code": code, "iat": now, "jti": str(uuid.uuid4()), "exp": now + 30, **tweak}
+    params = partner.authorize_params(asserted_login_identity=signed(fuzz_rp.key, {"alg": "RS512"}, claims))
+    response = app.test_client().get("/authorize?" + urlencode(params))
+    assert response.status_code == 302, response.get_data(as_text=True)[:200]
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_non_json_numbers_in_the_claims_parameter(app, fuzz_rp):
+    """RFC 8259 6: NaN and Infinity are not JSON; Python reads them, and PostgreSQL's json column then refuses
+    the code's claims_request (a 500 after consent). OIDC Core 5.5: the claims parameter is JSON."""
+    params = fuzz_rp.authorize_params(claims='{"userinfo": {"email": {"essential": NaN}}, "id_token": {"email": {"value": Infinity}}}')
+    response = app.test_client().get("/authorize?" + urlencode(params))
+    assert response.headers.get("Location", "").startswith(CALLBACK + "?")
+    assert callback_params(response)["error"] == "invalid_request"
+
+
+def test_non_json_numbers_in_registered_metadata(app):
+    """RFC 7591 3.1 sends JSON; a JWKS with NaN inside was stored (on PostgreSQL: a 500)."""
+    from joserfc.jwk import RSAKey
+
+    key = {**RSAKey.generate_key(2048).as_dict(private=False), "kid": "k1", "x-extra": float("nan")}
+    body = {"client_name": "J", "redirect_uris": ["https://dyn.example/cb"], "jwks": {"keys": [key]}}
+    response = app.test_client().post("/register", headers={"Authorization": "Bearer " + initial_access_token(app)},
+                                      data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:200]
+    assert response.get_json()["error"] == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize("path", ["/authorize", "/logout"])
+def test_oversized_authorization_and_logout_forms(app, fuzz_rp, path):
+    """A form over MAX_CONTENT_LENGTH is a 413 page, also where the page's language is read from the form."""
+    response = app.test_client().post(path, data=urlencode({"ui_locales": "cy", "state": "x" * MAX_BODY}),
+                                      content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert "Location" not in response.headers
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("POST", "/par", {"data": urlencode({"state": "x" * MAX_BODY}), "content_type": "application/x-www-form-urlencoded"}),
+    ("POST", "/register", {"data": json.dumps({"client_name": "x" * MAX_BODY}), "content_type": "application/json"}),
+    ("GET", "/par", {}),
+    ("POST", "/register/some-client", {"json": {}}),
+    ("GET", "/register/", {}),
+])
+def test_json_endpoints_answer_json_when_werkzeug_refuses(app, method, path, body):
+    """RFC 9126 2.3 and RFC 7591 3.2.2 speak JSON: so do their 404, 405 and 413 (as /token's do, web.API_PREFIXES)."""
+    headers = {"Authorization": "Bearer " + initial_access_token(app)} if path == "/register" else {}
+    response = app.test_client().open(path, method=method, headers=headers, **body)
+    assert 400 <= response.status_code < 500
+    assert response.mimetype in JSON_TYPES, (response.status_code, response.mimetype)
+    assert "error" in response.get_json()
+
+
+# NUL cannot be stored in, nor compared with, a PostgreSQL text column: each lookup below answered 500 there.
+NUL = "\x00"
+
+
+def test_nul_client_id_at_authorize(app, fuzz_rp):
+    params = fuzz_rp.authorize_params(client_id=NUL)
+    response = app.test_client().get("/authorize?" + urlencode(params))
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_nul_request_uri_at_authorize(app, fuzz_rp):
+    response = app.test_client().get("/authorize?" + urlencode(fuzz_rp.authorize_params(request_uri=URN + NUL)))
+    assert response.status_code in (302, 400)
+    assert_safe_location(response, {CALLBACK})
+
+
+@pytest.mark.parametrize("auth", ["basic", "post", "assertion"])
+def test_nul_client_id_at_token(app, fuzz_rp, auth):
+    form, headers = {"grant_type": "authorization_code", "code": "x"}, {}
+    if auth == "basic":
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{NUL}:secret".encode()).decode()
+    elif auth == "post":
+        form.update(client_id=NUL, client_secret="secret")
+    else:
+        claims = {**good_assertion_claims(), "iss": NUL, "sub": NUL}
+        form.update(client_assertion_type=ASSERTION_TYPE, client_assertion=f"{_segment({'alg': 'RS512'})}.{_segment(claims)}.c2ln")
+    response = app.test_client().post("/token", data=form, headers=headers)
+    assert response.status_code in (400, 401), response.get_data(as_text=True)[:200]
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_nul_in_an_unverified_access_token_at_revoke(app, fuzz_rp):
+    """RFC 7009 2.2: an unknown token is answered 200; its unverified jti is not looked up raw."""
+    token = f"{_segment({'alg': 'RS512'})}.{_segment({'jti': NUL})}.c2ln"
+    response = app.test_client().post("/revoke", data={"token": token, **bearer_assertion(fuzz_rp)})
+    assert response.status_code == 200, response.get_data(as_text=True)[:200]
+
+
+def test_nul_client_id_at_logout(app):
+    response = app.test_client().get("/logout?" + urlencode({"client_id": NUL, "post_logout_redirect_uri": LOGGED_OUT}))
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_nul_client_id_at_registration_management(app):
+    response = app.test_client().get("/register/" + quote_from_bytes(NUL.encode(), safe=""),
+                                     headers={"Authorization": "Bearer x"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
+
+
+@pytest.mark.parametrize("uri", ["https://dyn.example/cb" + NUL, "https://dyn.example/cb\r\nSet-Cookie: a=b",
+                                 "https://dyn.example/c b", "https://dyn.example/cb\t"])
+def test_registration_refuses_redirect_uris_that_are_not_uris(app, uri):
+    """RFC 3986 2 / RFC 7591 2: control characters and spaces make no URI (NUL: a 500 on PostgreSQL; CR LF: the
+    provider later redirects to a URI other than the registered one, as Werkzeug strips them from Location)."""
+    token = initial_access_token(app)
+    response = app.test_client().post("/register", headers={"Authorization": "Bearer " + token}, json={
+        "client_name": "Bad", "redirect_uris": [uri], "token_endpoint_auth_method": "client_secret_basic"})
+    assert response.status_code == 400, response.get_data(as_text=True)[:200]
+    assert response.get_json()["error"] == "invalid_redirect_uri"
+
+
+def test_nul_in_registered_client_name(app):
+    token = initial_access_token(app)
+    response = app.test_client().post("/register", headers={"Authorization": "Bearer " + token}, json={
+        "client_name": "Bad" + NUL, "redirect_uris": ["https://dyn.example/cb"], "token_endpoint_auth_method": "client_secret_basic"})
+    assert response.status_code in (201, 400), response.get_data(as_text=True)[:200]
+
+
+def test_nul_email_at_login(app):
+    http = app.test_client()
+    page = http.get("/login")
+    response = http.post("/login", data={"email": f"a{NUL}@example.com", "password": PASSWORD,
+                                         "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 400
+
+
+def test_nul_client_id_when_withdrawing_consent(app, person):
+    http = app.test_client()
+    log_in(http, person("P0"))
+    page = http.get("/login")
+    response = http.post("/account/consents/withdraw", data={"client_id": NUL, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code in (302, 400)

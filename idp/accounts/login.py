@@ -9,14 +9,13 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 
-from ..authentication import establish_login
-from ..authentication import throttle
+from ..authentication import establish_login, throttle
 from ..authentication.passwords import hash_password, needs_rehash, verify_password
 from ..events import emit
 from ..extensions import db
 from ..i18n import N_
-from ..models import Person
 from ..levels import AuthenticationComponent
+from ..models import Person
 
 GENERIC_FAILURE = N_("Enter a correct email address and password")
 

@@ -1,13 +1,13 @@
 """Storage: one small module per domain record. Times are UTC epoch seconds."""
 from .clients import Client
-from .people import Person
-from .sessions import BrowserSession
+from .consent import ClientUserMetadata, Consent
 from .grants import AuthorizationCode, Grant, IssuedToken
-from .consent import Consent, ClientUserMetadata
 from .keys import SigningKey
-from .replay import UsedAssertion
-from .throttle import FailedAttempt
+from .people import Person
 from .registration import InitialAccessToken, PushedAuthorizationRequest
+from .replay import UsedAssertion
+from .sessions import BrowserSession
+from .throttle import FailedAttempt
 
 __all__ = [
     "Client",

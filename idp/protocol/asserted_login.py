@@ -36,6 +36,7 @@ from ..levels import InvalidVectorError, VectorOfTrust
 from ..models import Client, IssuedToken, UsedAssertion
 from .client_auth import ASSERTION_ALGS
 from .client_keys import ClientKeyError, verification_keys
+from .jwt_rules import numeric_dates_ok
 
 PARAMETER = "asserted_login_identity"
 # Where an accepted assertion's login waits in a parked request (never taken from the request itself).
@@ -59,8 +60,10 @@ def accept(value: str, client: Client, settings) -> Login:
         claims = jwt.decode(value, key, algorithms=[alg]).claims
     except ClientKeyError as exc:
         raise AssertionRefused(f"partner key: {exc}") from None
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, OverflowError):
         raise AssertionRefused("signature does not verify with the partner's key") from None
+    if not numeric_dates_ok(claims):
+        raise AssertionRefused("iat and exp must be numeric dates")
     _check_claims(claims, partner, settings)
     token = db.session.get(IssuedToken, claims["code"])
     # The code names an ID token we issued to the partner itself, still live and not revoked.
@@ -119,7 +122,7 @@ def _check_claims(claims: dict, partner: Client, settings) -> None:
     if aud is not None:
         ours = {settings.issuer, settings.issuer + "/"}
         audiences = aud if isinstance(aud, list) else [aud]
-        if not any(a in ours for a in audiences):
+        if not any(isinstance(a, str) and a in ours for a in audiences):
             raise AssertionRefused("aud, when present, must be this provider")
 
 

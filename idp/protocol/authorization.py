@@ -22,7 +22,14 @@ from ..authentication import current_login
 from ..clock import now
 from ..events import emit
 from ..extensions import db
-from ..levels import InvalidVectorError, ProofingLevel, VectorOfTrust, choose_vot, parse_vector_list, parse_vtr_parameter
+from ..levels import (
+    InvalidVectorError,
+    ProofingLevel,
+    VectorOfTrust,
+    choose_vot,
+    parse_vector_list,
+    parse_vtr_parameter,
+)
 from ..models import AuthorizationCode, Client, Consent, Grant, Person
 from ..models.grants import token_hash
 from . import interactions

@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from ..i18n import N_
 from ..levels import ProofingLevel
+from .jwt_rules import reject_constant
 
 # scope -> (claims, lowest proofing level that may receive them)
 SCOPE_CLAIMS: dict[str, tuple[tuple[str, ...], ProofingLevel]] = {
@@ -74,7 +75,7 @@ def parse_claims_request(raw: str | None) -> dict | None:
     if len(raw) > 4096:
         raise ClaimsRequestError("claims parameter is too long")
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=reject_constant)
     except ValueError:
         raise ClaimsRequestError("claims must be a JSON object") from None
     if not isinstance(value, dict):

@@ -5,6 +5,8 @@ only method most clients may use; the ``client_secret_*`` methods are opt-in.
 """
 from __future__ import annotations
 
+import base64
+
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app, url_for
@@ -15,6 +17,7 @@ from ..clock import now
 from ..extensions import db
 from ..models import UsedAssertion
 from .client_keys import ClientKeyError, verification_keys
+from .jwt_rules import numeric_dates_ok
 
 # Never HMAC (the key would be a shared secret) and never "none".
 ASSERTION_ALGS = ("RS512", "RS256", "PS256", "ES256")
@@ -39,6 +42,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         if data.get("client_assertion_type") != self.CLIENT_ASSERTION_TYPE or not assertion:
             return None
         headers, claims = self.extract_assertion(assertion)
+        if not numeric_dates_ok(claims):
+            raise InvalidClientError(description="The client assertion's exp, iat and nbf must be numeric dates.")
         client_id = claims.get("sub")
         if not isinstance(client_id, str) or not client_id:
             raise InvalidClientError(description="The client assertion has no 'sub'.")
@@ -107,3 +112,19 @@ def prune_used_assertions() -> int:
     count = UsedAssertion.query.filter(UsedAssertion.expires_at < now()).delete()
     db.session.commit()
     return count
+
+
+def malformed_authorization_header(value: str | None) -> InvalidClientError | None:
+    """RFC 6749 2.3.1: in the Authorization header, only well-formed HTTP Basic credentials (RFC 7617)."""
+    if value is None:
+        return None
+    scheme, _, credentials = value.partition(" ")
+    error = InvalidClientError(description="The Authorization header must carry HTTP Basic client credentials.")
+    error.status_code = 401
+    if scheme.lower() != "basic":
+        return error
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return error
+    return None if ":" in decoded else error

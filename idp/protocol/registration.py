@@ -37,6 +37,8 @@ def check_uri(uri: str, field: str, allow_http_loopback: bool) -> str:
     """https only (http for loopback in development), absolute, no fragment, no query, no wildcard."""
     if not isinstance(uri, str) or not uri or len(uri) > 500:
         raise RegistrationError(f"{field}: each URI must be a non-empty string of at most 500 characters")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in uri):
+        raise RegistrationError(f"{field}: {uri!r} contains spaces or control characters")
     parts = urlsplit(uri)
     if parts.scheme == "https":
         pass

@@ -79,7 +79,10 @@ def _reject(req: AuthorizationRequest, error: RequestObjectError):
     The request object's redirect_uri is never used for an object that failed verification
     (the conformance suite's oidcc-ensure-request-object-with-redirect-uri checks exactly this).
     """
-    from .authorization import ErrorPage, ErrorRedirect  # that module imports this one for its STEPS
+    from .authorization import (  # that module imports this one for its STEPS
+        ErrorPage,
+        ErrorRedirect,
+    )
 
     redirect_uri = req.get("redirect_uri")
     if redirect_uri is not None and req.client.check_redirect_uri(redirect_uri):

@@ -35,8 +35,9 @@ def _query_token(token_string, token_type_hint):
 
 def _any_access_token(token_string):
     """An access token that is no longer active still belongs to its client (for revocation checks)."""
-    from joserfc.jws import extract_compact
     import json
+
+    from joserfc.jws import extract_compact
 
     try:
         payload = json.loads(extract_compact(token_string.encode()).payload)

@@ -4,8 +4,8 @@ Every token carries ``jti``; access and ID tokens are also recorded (revocation;
 """
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 import secrets
 import uuid
 

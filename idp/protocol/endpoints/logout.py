@@ -9,9 +9,8 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from ...authentication import current_login, end_login
-from ...extensions import csrf
 from ...events import emit
-from ...extensions import db
+from ...extensions import csrf, db
 from ...i18n import N_
 from ...models import Person
 from ..logout import (

@@ -9,7 +9,13 @@ from flask import jsonify, request
 from ...extensions import csrf
 from ...models.clients import AUTH_METHODS
 from .. import pushed_requests
-from ..authorization import STEPS_WITHOUT_PERSON, AuthorizationRequest, ErrorPage, ErrorRedirect
+from ..authorization import (
+    STEPS_WITHOUT_PERSON,
+    AuthorizationRequest,
+    ErrorPage,
+    ErrorRedirect,
+)
+from ..client_auth import malformed_authorization_header
 from . import bp, idp
 
 _FORM = "application/x-www-form-urlencoded"
@@ -20,6 +26,9 @@ _CLIENT_AUTHENTICATION = ("client_assertion", "client_assertion_type", "client_s
 @csrf.exempt
 def par():
     # RFC 9126 2.1: form-encoded, like a token request (RFC 6749 3.2: no parameter twice).
+    bad_header = malformed_authorization_header(request.headers.get("Authorization"))
+    if bad_header is not None:
+        return idp().server.handle_response(*bad_header())
     if request.mimetype != _FORM:
         return _error("invalid_request", f"The request body must be {_FORM}.")
     repeated = next((name for name, values in request.form.lists() if len(values) > 1), None)

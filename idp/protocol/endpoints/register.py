@@ -1,8 +1,11 @@
 """POST /register (RFC 7591) and GET/PUT/DELETE /register/<client_id> (RFC 7592); rules in dynamic_registration."""
+import json
+
 from flask import jsonify, request, url_for
 
 from ...extensions import csrf
 from .. import dynamic_registration as dcr
+from ..jwt_rules import reject_constant
 from . import bp, idp
 
 
@@ -23,7 +26,7 @@ def _bearer() -> str | None:
 def _unauthorised(description: str):
     """RFC 6750 3.1: no error code when no credentials were sent, invalid_token when they were wrong."""
     if not request.headers.get("Authorization"):
-        response = _json({"error_description": description}, 401)
+        response = _json({"error": "invalid_token", "error_description": description}, 401)
         response.headers["WWW-Authenticate"] = 'Bearer realm="register"'
         return response
     response = _json({"error": "invalid_token", "error_description": description}, 401)
@@ -33,7 +36,12 @@ def _unauthorised(description: str):
 
 def _metadata() -> dict:
     """RFC 7591 3.1: the client metadata as a JSON object."""
-    data = request.get_json(silent=True) if request.mimetype == "application/json" else None
+    data = None
+    if request.mimetype == "application/json":
+        try:
+            data = json.loads(request.get_data(), parse_constant=reject_constant)  # no NaN/Infinity (RFC 8259 6)
+        except ValueError:
+            data = None
     if not isinstance(data, dict):
         raise dcr.invalid_metadata("The request body must be a JSON object (application/json).")
     return data

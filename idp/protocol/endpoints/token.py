@@ -3,6 +3,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import request
 
 from ...extensions import csrf
+from ..client_auth import malformed_authorization_header
 from . import bp, idp
 
 _FORM = "application/x-www-form-urlencoded"
@@ -10,6 +11,9 @@ _FORM = "application/x-www-form-urlencoded"
 
 def _reject_malformed():
     """RFC 6749 3.2: form-encoded body, no repeated parameters."""
+    bad_header = malformed_authorization_header(request.headers.get("Authorization"))
+    if bad_header is not None:
+        return bad_header
     if request.mimetype != _FORM:
         return InvalidRequestError(f"The request body must be {_FORM}.")
     for name, values in request.form.lists():

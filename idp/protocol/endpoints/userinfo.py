@@ -1,8 +1,7 @@
 """/userinfo (OIDC Core 5.3): GET and POST return claims; PATCH sets ``client_user_metadata``."""
 from flask import jsonify, request
 
-from ...extensions import csrf
-from ...extensions import db
+from ...extensions import csrf, db
 from ...models import Client, ClientUserMetadata, Person
 from ..bearer import read_access_token
 from ..claims import claims_for_scopes, person_claims
