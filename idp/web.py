@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import g, jsonify, render_template, request
+from flask import abort, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .i18n import N_, current_language, language_toggle
 
@@ -24,6 +25,17 @@ def init_app(app, service_name: str) -> None:
     def template_context():
         return {"csp_nonce": csp_nonce(), "service_name": service_name, "html_lang": current_language(),
                 "language_toggle": language_toggle()}
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """No identifier, URI or text we store may contain NUL (PostgreSQL text cannot hold it)."""
+        if any("\x00" in key or "\x00" in value for source in (request.args, _form_if_readable())
+               for key, value in source.items(multi=True)):
+            if request.path.startswith(API_PREFIXES) or request.path.startswith(("/authorize", "/logout")):
+                response = jsonify({"error": "invalid_request", "error_description": "Parameters must not contain NUL."})
+                response.status_code = 400
+                return response
+            abort(400)
 
     @app.after_request
     def security_headers(response):
@@ -89,3 +101,11 @@ _HEADINGS = {404: N_("Page not found"), 405: N_("Sorry, there is a problem with 
 _MESSAGES = {404: N_("If you typed the web address, check it is correct."),
              405: N_("This page cannot be used in that way."),
              413: N_("The request was too large. Go back and try again with less information.")}
+
+
+def _form_if_readable():
+    """The form, unless it is too large to read (the view's own 413 handles that)."""
+    try:
+        return request.form
+    except RequestEntityTooLarge:
+        return MultiDict()

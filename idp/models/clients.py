@@ -56,8 +56,11 @@ class Client(db.Model, ClientMixin):
     @classmethod
     def find(cls, client_id) -> "Client | None":
         """A registration for reading (protocol hot paths); changes reach every process within CACHE_SECONDS."""
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 64 or "\x00" in client_id:
             return None
+        loaded = db.session.identity_map.get(db.session.identity_key(cls, client_id))
+        if loaded is not None:
+            return loaded  # already part of this request's work (maybe being changed): never detach it
         hit = _cache.get(client_id)
         if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]

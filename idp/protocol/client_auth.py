@@ -67,8 +67,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except JoseError:
             raise InvalidClientError(description="The client assertion signature is invalid.") from None
         request.client = client
-        self.verify_claims(token.claims)
+        # Lifetime first: an over-long assertion is refused before its jti is recorded.
         self.check_lifetime(token.claims, settings.client_assertion_max_age)
+        self.verify_claims(token.claims)
         return self.authenticate_client(client)
 
     def get_audiences(self):

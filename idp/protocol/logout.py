@@ -6,7 +6,6 @@ import logging
 import requests
 
 from ..events import emit
-from ..extensions import db
 from ..models import Client, Grant, Person
 from ..outbound import DestinationRefused, check_destination
 
@@ -38,7 +37,7 @@ def resolve_client(client_id: str | None, hint_claims: dict | None) -> Client | 
     chosen = client_id or hint_client
     if not chosen:
         return None
-    client = db.session.get(Client, chosen) if isinstance(chosen, str) and len(chosen) <= 64 else None
+    client = Client.find(chosen)
     if client is None:
         raise LogoutRequestError("The service asking to log you out is not registered with us.")
     return client

@@ -66,8 +66,8 @@ def normalise(fields: dict, *, development: bool, existing: Client | None = None
     merged.update({k: v for k, v in fields.items() if v is not None})
     out: dict = {}
     name = merged.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise RegistrationError("name: required, at most 200 characters")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or any(ord(c) < 32 for c in name):
+        raise RegistrationError("name: required, at most 200 characters, no control characters")
     out["name"] = name.strip()
     environment = merged.get("environment") or "sandpit"
     if environment not in CLIENT_ENVIRONMENTS:

@@ -44,7 +44,7 @@ def _any_access_token(token_string):
         jti = payload.get("jti")
     except Exception:  # noqa: BLE001 - anything unreadable is simply not our token
         return None
-    row = db.session.get(IssuedToken, jti) if isinstance(jti, str) else None
+    row = db.session.get(IssuedToken, jti) if isinstance(jti, str) and len(jti) <= 64 and "\x00" not in jti else None
     # Unverified input: only ever used to report "inactive" or to revoke a token of the caller's own.
     return row if row is not None and row.kind == "access" else None
 
