@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from joserfc import jws
-from support import ISSUER, PASSWORD, PG_URL, callback_params, csrf_from, private_jwk
+from support import ISSUER, PASSWORD, callback_params, csrf_from, private_jwk
 
 fuzz = settings(
     max_examples=int(os.environ.get("IDP_FUZZ_EXAMPLES", "60")),  # raise it locally to search harder
