@@ -63,6 +63,22 @@ def app(template_db, tmp_path):
 
 
 @pytest.fixture
+def sqlite_copy(template_db, tmp_path):
+    """A private copy of the migrated SQLite template (with keys), for tests that build their own app;
+    ``sqlite_copy(name)`` returns its URL. Skipped on PostgreSQL, which has one shared database."""
+    url, base, _keys = template_db
+    if not url.startswith("sqlite"):
+        pytest.skip("needs the SQLite template")
+
+    def _copy(name: str = "copy.sqlite3") -> str:
+        target = tmp_path / name
+        shutil.copy(base / "template.sqlite3", target)
+        return f"sqlite:///{target}"
+
+    return _copy
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -368,18 +368,14 @@ def test_users_add_refuses_bad_details(cli, args, message):
 
 
 @pytest.fixture
-def live_app(template_db, tmp_path, monkeypatch):
+def live_app(sqlite_copy, tmp_path, monkeypatch):
     from idp import create_app
     from idp.config import Settings
 
-    url, base, _keys = template_db
-    if not url.startswith("sqlite"):
-        pytest.skip("needs the SQLite template")
-    target = tmp_path / "live.sqlite3"
-    shutil.copy(base / "template.sqlite3", target)
+    database_url = sqlite_copy("live.sqlite3")
     monkeypatch.setenv("IDP_INSTANCE_PATH", str(tmp_path / "instance"))
     settings = Settings.from_env({"IDP_ENV": "live", "IDP_ISSUER": "https://login.example.nhs.uk",
-                                  "IDP_SECRET_KEY": GOOD_SECRET, "IDP_DATABASE_URL": f"sqlite:///{target}"},
+                                  "IDP_SECRET_KEY": GOOD_SECRET, "IDP_DATABASE_URL": database_url},
                                  instance_path=str(tmp_path))
     application = create_app({"TESTING": True}, settings=settings)
     yield application

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -24,14 +23,9 @@ def instance_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def db_copy(template_db, tmp_path):
+def db_copy(sqlite_copy):
     """A migrated database holding the development signing keys (as made by the test template)."""
-    url, base, _keys = template_db
-    if not url.startswith("sqlite"):
-        pytest.skip("needs the SQLite template")
-    target = tmp_path / "copy.sqlite3"
-    shutil.copy(base / "template.sqlite3", target)
-    return f"sqlite:///{target}"
+    return sqlite_copy()
 
 
 def settings(tmp_path, **env) -> Settings:

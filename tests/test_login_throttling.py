@@ -1,19 +1,11 @@
 """Guessing passwords in parallel cannot get more guesses checked than the per-account limit."""
-import shutil
 import threading
 
 from support import PASSWORD, csrf_from, make_app
 
 
-def test_parallel_guesses_get_no_more_than_the_limit_checked(tmp_path, template_db):
-    url, base, _keys = template_db
-    if not url.startswith("sqlite"):
-        import pytest
-
-        pytest.skip("uses its own SQLite copy")
-    target = tmp_path / "idp.sqlite3"
-    shutil.copy(base / "template.sqlite3", target)
-    app = make_app(f"sqlite:///{target}", str(tmp_path), IDP_LOGIN_ATTEMPTS_PER_SOURCE=1000)
+def test_parallel_guesses_get_no_more_than_the_limit_checked(tmp_path, sqlite_copy):
+    app = make_app(sqlite_copy(), str(tmp_path), IDP_LOGIN_ATTEMPTS_PER_SOURCE=1000)
     with app.app_context():
         from idp.people import add_test_person
 

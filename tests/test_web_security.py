@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from urllib.parse import urlsplit
 
@@ -65,13 +64,8 @@ def is_logged_in(app, cookie_name, value, base_url=None) -> bool:
 
 
 @pytest.fixture
-def https_app(template_db, tmp_path):
-    url, base, _keys = template_db
-    if not url.startswith("sqlite"):
-        pytest.skip("needs the SQLite template")
-    target = tmp_path / "https.sqlite3"
-    shutil.copy(base / "template.sqlite3", target)
-    application = make_app(f"sqlite:///{target}", str(tmp_path), IDP_ISSUER=HTTPS_ISSUER)
+def https_app(sqlite_copy, tmp_path):
+    application = make_app(sqlite_copy("https.sqlite3"), str(tmp_path), IDP_ISSUER=HTTPS_ISSUER)
     yield application
     with application.app_context():
         from idp.extensions import db
