@@ -208,7 +208,9 @@ def register(metadata: dict, token: InitialAccessToken, *, development: bool) ->
 
 def managed_client(client_id: str, presented: str | None) -> Client | None:
     """RFC 7592 2: the dynamically registered client that this registration access token manages, else None."""
-    client = Client.find(client_id) and db.session.get(Client, client_id)
+    # Checked before the lookup: the id comes from the URL and may be anything (PostgreSQL refuses NUL).
+    valid = isinstance(client_id, str) and 0 < len(client_id) <= 64 and "\x00" not in client_id
+    client = db.session.get(Client, client_id) if valid else None
     if client is None or not client.registered_dynamically or not client.registration_access_token_hash:
         return None
     if not presented or not hmac.compare_digest(client.registration_access_token_hash, token_hash(presented)):

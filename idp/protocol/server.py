@@ -1,15 +1,19 @@
 """The Authlib authorization server, wired with our grants, client authentication and endpoints."""
 from __future__ import annotations
 
+import json
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import current_app
+from joserfc.errors import JoseError
+from joserfc.jws import extract_compact
 
 from ..clock import now
 from ..extensions import db
-from ..models import Client, IssuedToken
+from ..models import Client, IssuedToken, Person
 from ..models.grants import token_hash
 from .bearer import read_access_token
 from .client_auth import PrivateKeyJWT
@@ -35,15 +39,11 @@ def _query_token(token_string, token_type_hint):
 
 def _any_access_token(token_string):
     """An access token that is no longer active still belongs to its client (for revocation checks)."""
-    import json
-
-    from joserfc.jws import extract_compact
-
     try:
         payload = json.loads(extract_compact(token_string.encode()).payload)
-        jti = payload.get("jti")
-    except Exception:  # noqa: BLE001 - anything unreadable is simply not our token
-        return None
+    except (JoseError, ValueError, TypeError):
+        return None  # unreadable: simply not our token
+    jti = payload.get("jti") if isinstance(payload, dict) else None
     row = db.session.get(IssuedToken, jti) if isinstance(jti, str) and len(jti) <= 64 and "\x00" not in jti else None
     # Unverified input: only ever used to report "inactive" or to revoke a token of the caller's own.
     return row if row is not None and row.kind == "access" else None
@@ -75,8 +75,6 @@ class Introspection(IntrospectionEndpoint):
 
     def introspect_token(self, token):
         ctx = current_app.extensions["idp"]
-        from ..models import Person
-
         person = db.session.get(Person, token.person_id) if token.person_id else None
         client = Client.find(token.client_id)
         payload = {
