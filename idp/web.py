@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .i18n import N_, current_language, language_toggle
 
+PARAMETERLESS_PREFIXES = ("/.well-known/", "/trustmark", "/static/")
 API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/.well-known/", "/trustmark", "/par", "/register")
 
 
@@ -28,7 +29,10 @@ def init_app(app, service_name: str) -> None:
 
     @app.before_request
     def refuse_nul_bytes():
-        """No identifier, URI or text we store may contain NUL (PostgreSQL text cannot hold it)."""
+        """No identifier, URI or text we store may contain NUL (PostgreSQL text cannot hold it).
+        Documents that read no parameters (discovery, JWKS, trust mark, assets) ignore their query as before."""
+        if request.path.startswith(PARAMETERLESS_PREFIXES):
+            return None
         if any("\x00" in key or "\x00" in value for source in (request.args, _form_if_readable())
                for key, value in source.items(multi=True)):
             if request.path.startswith(API_PREFIXES) or request.path.startswith(("/authorize", "/logout")):

@@ -724,3 +724,9 @@ def test_nul_client_id_when_withdrawing_consent(app, person):
     page = http.get("/login")
     response = http.post("/account/consents/withdraw", data={"client_id": NUL, "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert response.status_code in (302, 400)
+
+
+@pytest.mark.parametrize("path", ["/.well-known/openid-configuration", "/.well-known/jwks.json", "/trustmark"])
+def test_documents_ignore_a_nul_in_their_query(client, path):
+    """Regression: the edge NUL check must not refuse documents that read no parameters."""
+    assert client.get(path + "?x=%00").status_code == 200
