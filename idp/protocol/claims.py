@@ -126,6 +126,23 @@ def claims_allowed_by_client(client_scopes: list[str]) -> set[str]:
     return set(claims_for_scopes(client_scopes))
 
 
+def approved_scope(granted: str, client) -> str:
+    """The part of a grant's scope the client is still approved for.
+
+    Applied wherever a grant is used (token, refresh, ID token, userinfo, introspection), so taking a
+    scope away from a client reaches the grants it already holds (issue 6, defect 5).
+    """
+    allowed = set(client.scopes)
+    return " ".join(s for s in (granted or "").split() if s in allowed)
+
+
+def requested_claim_names(claims_request: dict | None, target: str, client) -> list[str]:
+    """Claims named in the ``claims`` parameter for ``target``, limited to what the client's scopes allow."""
+    members = (claims_request or {}).get(target) or {}
+    allowed = claims_allowed_by_client(list(client.scopes))
+    return [name for name in members if name in allowed]
+
+
 def describe_claims(names: list[str]) -> list[str]:
     """What the consent and account pages list, in the page's language."""
     out = []

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import AuthorizationCode, Grant, IssuedToken, Person
 from ..models.clients import AUTH_METHODS
 from ..models.grants import token_hash
-from .claims import known_scopes
+from .claims import approved_scope, known_scopes
 
 
 def revoke_grant(grant_id: str, reason: str) -> None:
@@ -35,6 +35,13 @@ def revoke_grants_of(person_id: str, client_id: str, reason: str) -> None:
     db.session.commit()
 
 
+def revoke_session_grants(sid: str, reason: str) -> None:
+    """Revoke every grant made in one browser session (logout); committed with the logout itself."""
+    Grant.query.filter(Grant.sid == sid, Grant.revoked_at.is_(None)).update(
+        {"revoked_at": now(), "revoked_reason": reason}, synchronize_session=False
+    )
+
+
 def _issuer():
     return current_app.extensions["idp"].tokens
 
@@ -43,8 +50,9 @@ class _TokenResponse:
     """Shared: issue the access token, maybe a refresh token, and an ID token for openid scope."""
 
     def issue(self, *, person, scope, grant_id, vot, auth_time, claims_request, nonce=None, sid=None,
-              acr_requested=False):
+              acr_requested=False, refresh_expires_at=None):
         client = self.request.client
+        scope = approved_scope(scope, client)
         issuer = _issuer()
         access_token, expires_in = issuer.access_token(
             client=client, person=person, grant_id=grant_id, scope=scope, vot=vot, auth_time=auth_time,
@@ -54,7 +62,7 @@ class _TokenResponse:
         if client.check_grant_type("refresh_token"):
             token["refresh_token"] = issuer.refresh_token(
                 client=client, person=person, grant_id=grant_id, scope=scope, vot=vot, auth_time=auth_time,
-                claims_request=claims_request,
+                claims_request=claims_request, expires_at=refresh_expires_at,
             )
         if "openid" in scope.split():
             token["id_token"] = issuer.id_token(
@@ -161,9 +169,12 @@ class RefreshTokenGrant(_TokenResponse, grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token has already been used.")
         self.request.user = person
         scope = self._requested_scope() or old.scope
+        # Rotation hands on the grant's lifetime, never a fresh one; the ID token keeps its session's sid
+        # (Back-Channel Logout 1.0 2.1: the sid is what logout and asserted logins are checked against).
         token = self.issue(
             person=person, scope=scope, grant_id=old.grant_id, vot=old.vot, auth_time=old.auth_time,
-            claims_request=old.claims_request,
+            claims_request=old.claims_request, sid=old.grant.sid if old.grant else None,
+            refresh_expires_at=old.expires_at,
         )
         emit("token.refreshed", client_id=old.client_id, grant_id=old.grant_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER

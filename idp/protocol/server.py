@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Client, IssuedToken, Person
 from ..models.grants import token_hash
 from .bearer import read_access_token
+from .claims import approved_scope
 from .client_auth import PrivateKeyJWT
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, revoke_grant
 from .subjects import subject_for
@@ -28,13 +29,29 @@ class S256CodeChallenge(CodeChallenge):
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
 
-def _query_token(token_string, token_type_hint):
+def _refresh_token(token_string):
+    row = db.session.get(IssuedToken, token_hash(token_string))
+    return row if row is not None and row.kind == "refresh" else None
+
+
+def _access_token(token_string):
     ctx = current_app.extensions["idp"]
-    if token_type_hint != "access_token":
-        row = db.session.get(IssuedToken, token_hash(token_string))
-        if row is not None and row.kind == "refresh":
+    return read_access_token(token_string, ctx.keystore, ctx.settings.issuer)
+
+
+def find_presented_token(token_string, token_type_hint):
+    """The token presented, as we issued it: a refresh token by its hash, an access token by its signature.
+
+    RFC 7009 2.1 / RFC 7662 2.1: the hint only orders the search; a wrong hint extends it to every type.
+    """
+    lookups = [_refresh_token, _access_token]
+    if token_type_hint == "access_token":
+        lookups.reverse()
+    for lookup in lookups:
+        row = lookup(token_string)
+        if row is not None:
             return row
-    return read_access_token(token_string, ctx.keystore, ctx.settings.issuer) or _any_access_token(token_string)
+    return None
 
 
 def _any_access_token(token_string):
@@ -45,7 +62,7 @@ def _any_access_token(token_string):
         return None  # unreadable: simply not our token
     jti = payload.get("jti") if isinstance(payload, dict) else None
     row = db.session.get(IssuedToken, jti) if isinstance(jti, str) and len(jti) <= 64 and "\x00" not in jti else None
-    # Unverified input: only ever used to report "inactive" or to revoke a token of the caller's own.
+    # Unverified input: only ever used to revoke a token of the caller's own (never to introspect).
     return row if row is not None and row.kind == "access" else None
 
 
@@ -53,7 +70,9 @@ class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
 
     def query_token(self, token_string, token_type_hint):
-        return _query_token(token_string, token_type_hint)
+        # An expired or revoked access token fails verification but may still be revoked by its owner
+        # (a no-op that answers 200, RFC 7009 2.2); check_permission keeps it to the caller's own.
+        return find_presented_token(token_string, token_type_hint) or _any_access_token(token_string)
 
     def revoke_token(self, token, request):
         if token.kind == "refresh":
@@ -68,7 +87,8 @@ class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
 
     def query_token(self, token_string, token_type_hint):
-        return _query_token(token_string, token_type_hint)
+        # RFC 7662 2.2: "active" is about the token presented, so only a verified token is looked up.
+        return find_presented_token(token_string, token_type_hint)
 
     def check_permission(self, token, client, request):
         return token.client_id == client.client_id
@@ -81,7 +101,7 @@ class Introspection(IntrospectionEndpoint):
             "active": True,
             "iss": ctx.settings.issuer,
             "client_id": token.client_id,
-            "scope": token.scope,
+            "scope": approved_scope(token.scope, client) if client is not None else "",
             "token_type": "Bearer" if token.kind == "access" else "refresh_token",
             "exp": token.expires_at,
             "iat": token.issued_at,

@@ -16,7 +16,7 @@ from ..clock import now
 from ..extensions import db
 from ..models import IssuedToken, Person
 from ..models.grants import token_hash
-from .claims import claims_for_scopes, person_claims
+from .claims import claims_for_scopes, person_claims, requested_claim_names
 from .subjects import session_id_for, subject_for
 
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -102,13 +102,14 @@ class TokenIssuer:
         return self.sign(claims, self.settings.access_token_alg, typ="at+jwt"), self.settings.access_token_ttl
 
     def refresh_token(self, *, client, person: Person, grant_id: str, scope: str, vot: str, auth_time: int,
-                      claims_request=None) -> str:
+                      claims_request=None, expires_at: int | None = None) -> str:
+        """An opaque refresh token; ``expires_at`` carries a rotated token's lifetime on unchanged."""
         value = secrets.token_urlsafe(48)
         issued = now()
         _record(
             id=token_hash(value), kind="refresh", grant_id=grant_id, client_id=client.client_id,
             person_id=person.id, scope=scope, vot=vot, auth_time=auth_time, claims_request=claims_request,
-            issued_at=issued, expires_at=issued + self.settings.refresh_token_ttl,
+            issued_at=issued, expires_at=expires_at or issued + self.settings.refresh_token_ttl,
         )
         return value
 
@@ -140,11 +141,3 @@ def _record(**values) -> None:
     values.setdefault("grant_id", None)
     db.session.execute(_INSERT_TOKEN, {"revoked_at": None, "rotated_at": None, **values})
 
-
-def requested_claim_names(claims_request: dict | None, target: str, client) -> list[str]:
-    """Claims named in the ``claims`` parameter for ``target``, limited to what the client's scopes allow."""
-    from .claims import claims_allowed_by_client
-
-    members = (claims_request or {}).get(target) or {}
-    allowed = claims_allowed_by_client(list(client.scopes))
-    return [name for name in members if name in allowed]

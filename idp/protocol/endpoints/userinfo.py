@@ -4,9 +4,8 @@ from flask import jsonify, request
 from ...extensions import csrf, db
 from ...models import Client, ClientUserMetadata, Person
 from ..bearer import read_access_token
-from ..claims import claims_for_scopes, person_claims
+from ..claims import approved_scope, claims_for_scopes, person_claims, requested_claim_names
 from ..subjects import subject_for
-from ..tokens import requested_claim_names
 from . import bp, idp
 
 MAX_METADATA = 1024
@@ -64,7 +63,7 @@ def userinfo():
     client = Client.find(token.client_id)
     if person is None or client is None:
         return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
-    scopes = token.scope.split()
+    scopes = approved_scope(token.scope, client).split()
     names = claims_for_scopes(scopes) + requested_claim_names(token.claims_request, "userinfo", client)
     metadata = None
     if "client_user_metadata" in names:
