@@ -21,7 +21,6 @@ from ..models import BrowserSession
 
 # Machine-to-machine endpoints never carry a browser session; skip the lookup.
 SESSIONLESS_PREFIXES = ("/static/", "/token", "/userinfo", "/.well-known/", "/revoke", "/introspect", "/trustmark")
-_TOUCH_INTERVAL = 300
 
 
 def _hash(key: str) -> str:
@@ -69,52 +68,55 @@ class ServerSideSessionInterface(SessionInterface):
         return ServerSideSession()
 
     def save_session(self, app, sess: ServerSideSession, response):
+        """One write per response: a new row at login (or when state first needs keeping), else the data.
+
+        The row's ``expires_at`` is fixed when it is created, counted from the login, and activity never
+        moves it (IDP_SESSION_TTL is an absolute lifetime: NIST SP 800-63B 4.2.3, ASVS 3.3).
+        """
         if sess.sessionless:
             return
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        ttl = app.extensions["idp"].settings.session_ttl
         current = now()
-        if sess.ended and sess.record is not None:
-            BrowserSession.query.filter_by(key_hash=sess.record.key_hash).delete()
-            sess.record = None
-            sess.key = None
-            db.session.commit()
-            if sess.pending_login is None and not sess:
-                response.delete_cookie(name, domain=domain, path=path)
-                return
         if sess.pending_login is not None:
-            # Renew at login: a fresh key and sid, carrying over only the interaction state.
-            if sess.record is not None:
-                BrowserSession.query.filter_by(key_hash=sess.record.key_hash).delete()
-            sess.key = secrets.token_urlsafe(32)
-            sess.record = BrowserSession(
-                key_hash=_hash(sess.key), sid=secrets.token_urlsafe(24), created_at=current,
-                data=dict(sess), updated_at=current, expires_at=current + ttl, **sess.pending_login,
-            )
-            db.session.add(sess.record)
+            # Renew at login: a fresh key and sid (session fixation), carrying over only the interaction state.
+            _delete(sess)
+            sess.record = _new_record(sess, current, app.extensions["idp"].settings.session_ttl, **sess.pending_login)
         elif sess.record is None:
-            if not sess.modified or not sess:
+            if not (sess.modified and sess):
+                if sess.ended:
+                    db.session.commit()  # keep the logout's deletion even if the view did not commit
+                    response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
+                                           path=self.get_cookie_path(app))
                 return
-            sess.key = secrets.token_urlsafe(32)
-            sess.record = BrowserSession(
-                key_hash=_hash(sess.key), sid=secrets.token_urlsafe(24), data=dict(sess), components=[],
-                created_at=current, updated_at=current, expires_at=current + ttl,
-            )
-            db.session.add(sess.record)
-        elif sess.modified or current - sess.record.updated_at > _TOUCH_INTERVAL:
+            sess.record = _new_record(sess, current, app.extensions["idp"].settings.session_ttl, components=[])
+        elif sess.modified:
             sess.record.data = dict(sess)
             sess.record.updated_at = current
-            sess.record.expires_at = current + ttl
         else:
             return
         db.session.commit()
         response.set_cookie(
-            name, sess.key, max_age=ttl, httponly=True, secure=self.get_cookie_secure(app),
-            samesite=self.get_cookie_samesite(app), domain=domain, path=path,
+            self.get_cookie_name(app), sess.key, max_age=max(0, sess.record.expires_at - current), httponly=True,
+            secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
+            domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
         )
         response.vary.add("Cookie")
+
+
+def _new_record(sess: ServerSideSession, current: int, ttl: int, **login) -> BrowserSession:
+    sess.key = secrets.token_urlsafe(32)
+    record = BrowserSession(
+        key_hash=_hash(sess.key), sid=secrets.token_urlsafe(24), data=dict(sess),
+        created_at=current, updated_at=current, expires_at=current + ttl, **login,
+    )
+    db.session.add(record)
+    return record
+
+
+def _delete(sess: ServerSideSession) -> None:
+    if sess.record is not None:
+        BrowserSession.query.filter_by(key_hash=sess.record.key_hash).delete()
+        sess.record = None
+        sess.key = None
 
 
 def current_login() -> Login | None:
@@ -139,21 +141,17 @@ def establish_login(person_id: str, components: list[str], auth_time: int | None
 
 
 def end_login() -> Login | None:
-    """Log this browser out; returns the login that ended (for back-channel logout)."""
+    """Log this browser out at once; returns the login that ended. The caller commits.
+
+    The row is deleted now, not when the response is saved, so whatever the caller does next
+    (revoking the session's grants, queueing back-channel notices) commits with it.
+    """
     login = current_login()
+    _delete(session)
     session.ended = True
     session.pending_login = None
     session.clear()
     return login
-
-
-def end_all_logins(person_id: str) -> list[str]:
-    """Log a person out of every browser; returns the sids ended."""
-    rows = BrowserSession.query.filter_by(person_id=person_id).all()
-    sids = [r.sid for r in rows]
-    BrowserSession.query.filter_by(person_id=person_id).delete()
-    db.session.commit()
-    return sids
 
 
 def prune_expired_sessions() -> int:
