@@ -75,6 +75,9 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     server = IdentityProviderServer()
     server.init_app(app)
     app.extensions["idp"] = Provider(settings, keystore, TokenIssuer(settings, keystore), server)
+    from . import jobs
+
+    jobs.init_app(app)
 
     from . import i18n, web
     from .accounts import bp as accounts_bp

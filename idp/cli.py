@@ -312,6 +312,23 @@ def housekeeping():
         click.echo(f"{name}: {count} deleted")
 
 
+@click.group("jobs")
+def jobs_cli():
+    """The queue of work done after responses (back-channel logout notices)."""
+
+
+@jobs_cli.command("run")
+@with_appcontext
+def jobs_run():
+    """Run every job that is due now, then stop (for IDP_JOBS_WORKER=false, or to drain by hand)."""
+    from . import jobs
+
+    total = 0
+    while ran := jobs.run_due():
+        total += ran
+    click.echo(f"{total} job(s) run")
+
+
 @click.command("serve")
 @click.option("--workers", type=int, default=None)
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -344,7 +361,7 @@ def serve(workers, host, tls, tls_hostnames):
 
 
 def register_commands(app) -> None:
-    for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli):
+    for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(housekeeping)

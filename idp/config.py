@@ -52,6 +52,8 @@ class Settings:
     login_lockout_seconds: int = 900
     jwks_uri_cache_seconds: int = 300
     outbound_timeout_seconds: int = 5
+    jobs_worker: bool = True
+    jobs_poll_seconds: int = 5
     password_hash_profile: str = "standard"
     extra: dict = field(default_factory=dict)
 
@@ -77,6 +79,9 @@ class Settings:
             login_attempts_per_source=_int(env, "IDP_LOGIN_ATTEMPTS_PER_SOURCE", 30),
             login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS", 900),
             jwks_uri_cache_seconds=_int(env, "IDP_JWKS_URI_CACHE_SECONDS", 300),
+            outbound_timeout_seconds=_int(env, "IDP_OUTBOUND_TIMEOUT_SECONDS", 5),
+            jobs_worker=_bool(env, "IDP_JOBS_WORKER", True),
+            jobs_poll_seconds=_int(env, "IDP_JOBS_POLL_SECONDS", 5),
             password_hash_profile=env.get("IDP_PASSWORD_HASH_PROFILE", "standard"),
         )
         settings.validate()
@@ -94,7 +99,8 @@ class Settings:
     def validate(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ConfigurationError(f"IDP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
-        for name in ("code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl"):
+        for name in ("code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl",
+                     "outbound_timeout_seconds", "jobs_poll_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive")
         if self.password_hash_profile not in ("standard", "fast"):

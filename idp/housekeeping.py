@@ -5,6 +5,7 @@ Tokens and codes are kept a day past expiry so reuse of a just-expired value is 
 """
 from __future__ import annotations
 
+from . import jobs
 from .authentication.sessions import prune_expired_sessions
 from .clock import now
 from .extensions import db
@@ -25,6 +26,7 @@ def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
             AuthorizationCode.expires_at < current - GRACE_SECONDS
         ).delete(),
         "issued_tokens": IssuedToken.query.filter(IssuedToken.expires_at < current - GRACE_SECONDS).delete(),
+        "finished_jobs": jobs.prune_finished(older_than=7 * 24 * 3600),
         "failed_attempts": FailedAttempt.query.filter(
             FailedAttempt.window_start < current - lockout_window,
             (FailedAttempt.locked_until.is_(None)) | (FailedAttempt.locked_until < current),

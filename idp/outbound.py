@@ -4,10 +4,13 @@ registration cannot turn the provider into a scanner of its own network (server-
 """
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
 from flask import current_app, has_app_context
 
 
@@ -33,3 +36,46 @@ def check_destination(url: str) -> None:
     for address in addresses:
         if not ipaddress.ip_address(address.split("%")[0]).is_global:
             raise DestinationRefused("the host is not a public internet address")
+
+
+class FetchFailed(Exception):
+    """The request could not be completed within its deadline and size limit (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    body: bytes
+
+
+def fetch(method: str, url: str, *, deadline: float, max_bytes: int, data: dict | None = None,
+          headers: dict | None = None) -> Fetched:
+    """One request to a client-chosen URL: checked destination, no redirects, at most ``max_bytes`` of
+    body, and ``deadline`` seconds from start to finish however slowly the other end answers.
+
+    Per-read timeouts (requests, urllib3) let a server that trickles bytes hold a worker for ever, so
+    the whole exchange runs under one asyncio deadline, which cancels it wherever it is.
+    """
+    try:
+        check_destination(url)
+    except DestinationRefused as exc:
+        raise FetchFailed(str(exc)) from None
+    try:
+        return asyncio.run(_fetch(method, url, deadline, max_bytes, data, headers or {}))
+    except TimeoutError:
+        raise FetchFailed(f"no complete answer within {deadline:g} seconds") from None
+    except httpx.HTTPError as exc:
+        raise FetchFailed(f"the request failed ({type(exc).__name__})") from None
+
+
+async def _fetch(method, url, deadline, max_bytes, data, headers) -> Fetched:
+    async with asyncio.timeout(deadline):
+        # trust_env=False: a proxy from the environment would bypass check_destination.
+        async with httpx.AsyncClient(follow_redirects=False, timeout=deadline, trust_env=False) as http:
+            async with http.stream(method, url, data=data, headers=headers) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise FetchFailed(f"the answer is larger than {max_bytes} bytes")
+                return Fetched(response.status_code, bytes(body))

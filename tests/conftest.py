@@ -49,6 +49,9 @@ def app(template_db, tmp_path):
         test_url = f"sqlite:///{target}"
     application = make_app(test_url, str(tmp_path))
     yield application
+    from idp.jobs import stop_worker
+
+    stop_worker(application)
     with application.app_context():
         from idp.extensions import db
 

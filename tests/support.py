@@ -136,6 +136,15 @@ class RelyingParty:
         return response.get_json()
 
 
+def wait_until(predicate, timeout: float = 10.0):
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` passes (then its last value):
+    for work the provider does from its job queue after answering the browser."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
+
+
 def callback_params(response) -> dict:
     location = response.headers.get("Location", "")
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}

@@ -2,6 +2,7 @@
 from .clients import Client
 from .consent import ClientUserMetadata, Consent
 from .grants import AuthorizationCode, Grant, IssuedToken
+from .jobs import Job
 from .keys import SigningKey
 from .people import Person
 from .registration import InitialAccessToken, PushedAuthorizationRequest
@@ -21,6 +22,7 @@ __all__ = [
     "SigningKey",
     "UsedAssertion",
     "FailedAttempt",
+    "Job",
     "InitialAccessToken",
     "PushedAuthorizationRequest",
 ]

@@ -6,11 +6,10 @@ import json
 import threading
 import time
 
-import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from ..outbound import DestinationRefused, check_destination
+from ..outbound import FetchFailed, fetch
 
 # A client may not make us hammer its server (or any server it names): at most one fetch of a
 # jwks_uri per interval, whatever its assertions' kids say (the conformance suite waits 60 s).
@@ -76,26 +75,13 @@ def fetch_jwks(uri: str, *, timeout: int, max_age: int, force: bool = False) -> 
 def _download(uri: str, timeout: int) -> dict:
     """GET the JWKS: no redirects (the registered URI is the one trusted), at most MAX_JWKS_BYTES in ``timeout`` s."""
     try:
-        check_destination(uri)
-    except DestinationRefused:
-        raise ClientKeyError(FETCH_FAILED) from None
-    body = b""
-    deadline = time.monotonic() + timeout  # requests' timeout is per read; a trickling server gets no longer
-    try:
-        with requests.get(uri, timeout=timeout, headers={"Accept": "application/json"}, allow_redirects=False,
-                          stream=True) as response:
-            if response.status_code != 200:
-                raise ClientKeyError(FETCH_FAILED)
-            for chunk in response.iter_content(16384):
-                body += chunk
-                if len(body) > MAX_JWKS_BYTES:
-                    raise ClientKeyError(FETCH_FAILED)
-                if time.monotonic() > deadline:
-                    raise ClientKeyError(FETCH_FAILED)
-    except requests.RequestException as exc:
+        fetched = fetch("GET", uri, deadline=timeout, max_bytes=MAX_JWKS_BYTES, headers={"Accept": "application/json"})
+    except FetchFailed as exc:
         raise ClientKeyError(FETCH_FAILED) from exc
+    if fetched.status != 200:
+        raise ClientKeyError(FETCH_FAILED)
     try:
-        data = json.loads(body)
+        data = json.loads(fetched.body)
     except ValueError:
         raise ClientKeyError(FETCH_FAILED) from None
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):

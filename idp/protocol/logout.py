@@ -1,15 +1,18 @@
 """Ending sessions: RP-initiated logout 1.0 rules and back-channel logout 1.0 delivery."""
 from __future__ import annotations
 
-import logging
+from flask import current_app
 
-import requests
-
+from .. import jobs
+from ..authentication import Login, end_login
 from ..events import emit
+from ..extensions import db
 from ..models import Client, Grant, Person
-from ..outbound import DestinationRefused, check_destination
+from ..outbound import FetchFailed, fetch
+from .grants import revoke_session_grants
 
-log = logging.getLogger(__name__)
+BACKCHANNEL_JOB = "backchannel_logout"
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 class LogoutRequestError(ValueError):
@@ -53,24 +56,44 @@ def check_post_logout_redirect_uri(uri: str | None, client: Client | None) -> st
     return uri
 
 
-def notify_backchannel(sid: str, person: Person | None, issuer, timeout: int) -> list[str]:
-    """POST a logout token to every client that got a grant in this session and registered a URI."""
-    client_ids = {g.client_id for g in Grant.query.filter_by(sid=sid).all()} if sid else set()
-    notified = []
-    for client in Client.query.filter(Client.client_id.in_(client_ids)).all() if client_ids else []:
-        if not client.backchannel_logout_uri:
-            continue
-        token = issuer.logout_token(client=client, person=person, sid=sid)
-        try:
-            check_destination(client.backchannel_logout_uri)
-            response = requests.post(
-                client.backchannel_logout_uri, data={"logout_token": token}, timeout=timeout,
-                headers={"Cache-Control": "no-cache"}, allow_redirects=False,
-            )
-            ok = response.status_code in (200, 204)
-        except (requests.RequestException, DestinationRefused):
-            ok = False
-        emit("logout.backchannel_sent" if ok else "logout.backchannel_failed", client_id=client.client_id)
-        if ok:
-            notified.append(client.client_id)
-    return notified
+def end_session(login: Login) -> None:
+    """Log this browser out: the session row goes, its grants are revoked, notices are queued; one commit.
+
+    Back-Channel Logout 1.0 2.7: refresh tokens not issued for ``offline_access`` (we issue none that
+    are) are revoked at logout, and so the access tokens of the same grants. Each client that took part
+    in the session and registered a back-channel URI is told after the response (``deliver_logout_token``),
+    so a slow relying party can delay nobody's logout.
+    """
+    end_login()
+    if login.sid:
+        client_ids = {g.client_id for g in Grant.query.filter_by(sid=login.sid)}
+        revoke_session_grants(login.sid, "logout")
+        listening = Client.query.filter(Client.client_id.in_(client_ids), Client.backchannel_logout_uri.isnot(None))
+        for client in listening if client_ids else []:
+            jobs.enqueue(BACKCHANNEL_JOB, {"client_id": client.client_id, "person_id": login.person_id, "sid": login.sid})
+    db.session.commit()
+
+
+@jobs.handler(BACKCHANNEL_JOB)
+def deliver_logout_token(payload: dict) -> None:
+    """POST a fresh logout token (Back-Channel Logout 1.0 2.5) within the outbound deadline; retried on failure."""
+    client = db.session.get(Client, payload["client_id"])
+    if client is None or not client.backchannel_logout_uri:
+        return  # the client has gone, or no longer listens
+    ctx = current_app.extensions["idp"]
+    person = db.session.get(Person, payload["person_id"]) if payload.get("person_id") else None
+    token = ctx.tokens.logout_token(client=client, person=person, sid=payload.get("sid"))
+    try:
+        answer = fetch("POST", client.backchannel_logout_uri, deadline=ctx.settings.outbound_timeout_seconds,
+                       max_bytes=MAX_ANSWER_BYTES, data={"logout_token": token}, headers={"Cache-Control": "no-cache"})
+    except FetchFailed as exc:
+        emit("logout.backchannel_failed", client_id=client.client_id, reason=str(exc))
+        raise jobs.RetryLater(str(exc)) from None
+    if answer.status in (200, 204):
+        emit("logout.backchannel_sent", client_id=client.client_id)
+        return
+    emit("logout.backchannel_failed", client_id=client.client_id, reason=f"HTTP {answer.status}")
+    if 400 <= answer.status < 500:
+        # 2.8: a 400 says the relying party could not process this token; sending it again will not help.
+        raise jobs.GiveUp(f"answered HTTP {answer.status}")
+    raise jobs.RetryLater(f"answered HTTP {answer.status}")

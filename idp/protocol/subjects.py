@@ -13,10 +13,9 @@ import hmac
 import json
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 
-from ..outbound import DestinationRefused, check_destination
+from ..outbound import FetchFailed, fetch
 
 MAX_SECTOR_DOCUMENT = 64 * 1024
 
@@ -39,21 +38,12 @@ def sector_host(redirect_uris: list[str], sector_identifier_uri: str | None) -> 
 def fetch_sector_redirect_uris(uri: str, *, timeout: int = 5) -> list[str]:
     """OIDC Registration 5: the sector document is a JSON array of redirect URIs, fetched at registration."""
     try:
-        check_destination(uri)
-    except DestinationRefused as exc:
-        raise SectorError(str(exc)) from None
-    try:
-        with requests.get(uri, timeout=timeout, allow_redirects=False, stream=True,
-                          headers={"Accept": "application/json"}) as response:
-            if response.status_code != 200:
-                raise SectorError(f"fetching it answered HTTP {response.status_code}")
-            body = b""
-            for chunk in response.iter_content(8192):
-                body += chunk
-                if len(body) > MAX_SECTOR_DOCUMENT:
-                    raise SectorError("its document is too large")
-    except requests.RequestException:
-        raise SectorError("it could not be fetched") from None
+        fetched = fetch("GET", uri, deadline=timeout, max_bytes=MAX_SECTOR_DOCUMENT, headers={"Accept": "application/json"})
+    except FetchFailed as exc:
+        raise SectorError(f"it could not be fetched: {exc}") from None
+    if fetched.status != 200:
+        raise SectorError(f"fetching it answered HTTP {fetched.status}")
+    body = fetched.body
     try:
         uris = json.loads(body)
     except ValueError:

@@ -36,7 +36,7 @@ def test_oidcc_backchannel_rp_initiated_logout(conformance):
     state = secrets.token_urlsafe(12)
     visit = browser.open(rp.logout_url(id_token_hint=flow.tokens["id_token"], state=state,
                                        post_logout_redirect_uri=rp.client.post_logout_redirect_uri))
-    calls = receiver.requests_to("backchannel_logout")[before:]
+    calls = receiver.wait_for("backchannel_logout", before + 1)[before:]
     assert len(calls) == 1, f"{len(calls)} back-channel logout requests, expected one"
     call = calls[0]
     # Section 2.5: an HTTP POST, form-encoded, with logout_token and nothing else (CheckForUnexpectedParameters...).

@@ -8,7 +8,7 @@ from authlib.common.urls import add_params_to_uri
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from ...authentication import current_login, end_login
+from ...authentication import current_login
 from ...events import emit
 from ...extensions import csrf, db
 from ...i18n import N_
@@ -16,7 +16,7 @@ from ...models import Person
 from ..logout import (
     LogoutRequestError,
     check_post_logout_redirect_uri,
-    notify_backchannel,
+    end_session,
     read_id_token_hint,
     resolve_client,
 )
@@ -54,9 +54,7 @@ def logout():
         return render_template("protocol/logout_confirm.html", action=url_for("protocol.logout"),
                                hidden=params, client_name=client.name if client else None)
     if login is not None:
-        person = db.session.get(Person, login.person_id)
-        end_login()
-        notify_backchannel(login.sid, person, ctx.tokens, ctx.settings.outbound_timeout_seconds)
+        end_session(login)
         emit("logout.succeeded", client_id=client.client_id if client else None)
     if target:
         extra = [("state", params["state"])] if "state" in params else []

@@ -9,6 +9,7 @@ redirect back to the relying party and reads the URL instead.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -55,6 +56,14 @@ class Receiver:
         with self.lock:
             return [r for r in self.received if r.path.split("?")[0] == f"{ALIAS}/{name}"
                     and (method is None or r.method == method)]
+
+    def wait_for(self, name: str, count: int, timeout: float = 10.0) -> list[Received]:
+        """The requests to ``name`` once there are ``count`` (or whatever arrived by ``timeout``):
+        the provider delivers back-channel calls from its job queue, after the browser has moved on."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.requests_to(name)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
 
     def forget(self) -> None:
         with self.lock:
