@@ -288,7 +288,8 @@ def test_asserted_login_identity_from_an_approved_partner(app, fuzz_rp, partner_
     """A partner's signed assertion naming a live ID token, with random claims: ignored or used, never a 500."""
     partner, code = partner_and_code
     now = int(time.time())
-    base = {"iss": CLIENT_ID, "code": code, "iat": now, "jti": str(uuid.uuid4()), "exp": now + 30}
+    base = {"iss": CLIENT_ID, "aud": [ISSUER, partner.client_id], "code": code, "iat": now, "jti": str(uuid.uuid4()),
+            "exp": now + 30}
     assertion = data.draw(st.one_of(signed_jwts(fuzz_rp.key, base, sane=True), jwt_like), label="assertion")
     params = partner.authorize_params(asserted_login_identity=assertion, prompt=data.draw(st.sampled_from([None, "none"])))
     response = app.test_client().get("/authorize?" + urlencode(params))
@@ -587,7 +588,8 @@ def test_absurd_asserted_login_identity(app, fuzz_rp, partner_and_code, tweak):
     """An assertion we cannot accept is ignored (asserted_login.py): here the person is sent to log in."""
     partner, code = partner_and_code
     now = int(time.time())
-    claims = {"iss": CLIENT_ID, "code": code, "iat": now, "jti": str(uuid.uuid4()), "exp": now + 30, **tweak}
+    claims = {"iss": CLIENT_ID, "aud": [ISSUER, partner.client_id], "code": code, "iat": now, "jti": str(uuid.uuid4()),
+              "exp": now + 30, **tweak}
     params = partner.authorize_params(asserted_login_identity=signed(fuzz_rp.key, {"alg": "RS512"}, claims))
     response = app.test_client().get("/authorize?" + urlencode(params))
     assert response.status_code == 302, response.get_data(as_text=True)[:200]

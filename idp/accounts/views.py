@@ -19,7 +19,7 @@ from ..events import emit
 from ..extensions import db
 from ..models import Client, Consent, Person
 from ..protocol import interactions
-from ..protocol.asserted_login import login_for_interaction
+from ..protocol.asserted_login import login_for_interaction, parked_login
 from ..protocol.authorization import requested_claim_names_for
 from ..protocol.claims import describe_claims
 from ..protocol.grants import revoke_grants_of
@@ -79,7 +79,9 @@ def consent():
         decision = request.form.get("decision")
         if decision == "allow":
             scopes = [s for s in (record["params"].get("scope") or "").split() if s in client.scopes]
-            _remember_consent(login.person_id, client.client_id, scopes, names)
+            # On an asserted login the browser may not be the person's own: this request only, not remembered.
+            if parked_login(record) is None:
+                _remember_consent(login.person_id, client.client_id, scopes, names)
             interactions.consent_given(interaction_id)
             emit("consent.given", client_id=client.client_id, person_id=login.person_id)
             return redirect(interactions.resume_url(interaction_id))

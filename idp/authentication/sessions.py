@@ -154,6 +154,16 @@ def end_login() -> Login | None:
     return login
 
 
+def session_is_live(sid: str | None) -> bool:
+    """Whether the browser session with this public ``sid`` still has someone logged in (not logged out, not expired)."""
+    if not sid:
+        return False
+    return db.session.query(
+        BrowserSession.query.filter(BrowserSession.sid == sid, BrowserSession.person_id.isnot(None),
+                                    BrowserSession.expires_at > now()).exists()
+    ).scalar()
+
+
 def prune_expired_sessions() -> int:
     count = BrowserSession.query.filter(BrowserSession.expires_at <= now()).delete()
     db.session.commit()

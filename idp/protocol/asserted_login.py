@@ -1,11 +1,12 @@
 """``asserted_login_identity``: single sign-on from one approved client to another (interface.md
 "Authorization request"; NHS login "Single Sign On").
 
-Client A hands client B a JWT signed with A's registered key: ``iss`` A's client_id, ``code`` the
-``jti`` of an ID token we issued to A, ``iat``, ``jti``, ``exp`` at most 60 s ahead; single use. When
-B lists A in its ``sso_partners`` and that ID token is still live, the person counts as logged in
-for B's request with the ID token's ``auth_time`` and the components of its ``vot``; the usual
-checks (prompt, max_age, id_token_hint, vtr, consent) then run on that login.
+Client A hands client B a JWT signed with A's registered key: ``iss`` A's client_id, ``aud`` [issuer,
+B's client_id], ``code`` the ``jti`` of an ID token we issued to A, ``iat``, ``jti``, ``exp`` at most 60 s
+ahead; single use. When B lists A in its ``sso_partners``, the assertion names B, and the browser
+session behind that ID token is still live, the person counts as logged in for B's request with the ID
+token's ``auth_time`` and the components of its ``vot``; the usual checks (prompt, max_age,
+id_token_hint, vtr, consent) then run on that login.
 
 Choices:
 - An assertion we cannot accept is ignored, as a missing session cookie is: NHS login documents
@@ -14,7 +15,10 @@ Choices:
   assertion (the person pressed back) then costs a login, not a dead end; the reason is audited.
 - It never creates a login session in this browser: the assertion is spent on one authorization
   request, so a later request from any client here still needs a login. The accepted login is
-  kept with the parked request only, for the consent page and the resume.
+  kept with the parked request only (its own field, never among the request's parameters), for the
+  consent page and the resume, and only while A's browser session lasts.
+- Whoever holds the browser is not necessarily the person, so consent given on an asserted login
+  covers that one request and is not remembered (README "Single sign-on between services").
 - B's grant carries the sid of the browser session A's login came from, so logging out there
   also notifies B (back-channel logout).
 """
@@ -27,8 +31,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
-from ..authentication import current_login
-from ..authentication.sessions import Login
+from ..authentication import Login, current_login, session_is_live
 from ..clock import now
 from ..events import emit
 from ..extensions import db
@@ -39,8 +42,6 @@ from .client_keys import ClientKeyError, verification_keys
 from .jwt_rules import numeric_dates_ok
 
 PARAMETER = "asserted_login_identity"
-# Where an accepted assertion's login waits in a parked request (never taken from the request itself).
-ACCEPTED = "_asserted_login"
 MAX_LIFETIME = 60  # NHS login: "exp no longer than 60 seconds"
 CLOCK_SKEW = 10
 MAX_LENGTH = 8192
@@ -64,18 +65,21 @@ def accept(value: str, client: Client, settings) -> Login:
         raise AssertionRefused("signature does not verify with the partner's key") from None
     if not numeric_dates_ok(claims):
         raise AssertionRefused("iat and exp must be numeric dates")
-    _check_claims(claims, partner, settings)
+    _check_claims(claims, partner, client, settings)
     token = db.session.get(IssuedToken, claims["code"])
     # The code names an ID token we issued to the partner itself, still live and not revoked.
     if token is None or token.kind != "id" or token.client_id != partner.client_id or not token.is_active():
         raise AssertionRefused("code is not a live ID token issued to the partner")
     sid = token.grant.sid if token.grant is not None else None
+    # The person must still be logged in where the partner's ID token came from (logout ends it).
+    if not session_is_live(sid):
+        raise AssertionRefused("the browser session behind the ID token has ended")
     try:
         components = tuple(sorted(VectorOfTrust.parse(token.vot).components))
     except InvalidVectorError:
         raise AssertionRefused("the ID token has no usable vot") from None
     _spend(partner.client_id, claims["jti"], int(claims["exp"]))
-    return Login(token.person_id, int(token.auth_time), components, sid or "")
+    return Login(token.person_id, int(token.auth_time), components, sid)
 
 
 def _partner(value: str, client: Client) -> tuple[Client, str, str | None]:
@@ -102,8 +106,8 @@ def _partner(value: str, client: Client) -> tuple[Client, str, str | None]:
     return partner, alg, kid
 
 
-def _check_claims(claims: dict, partner: Client, settings) -> None:
-    """RFC 7519 4.1 claims as NHS login requires them: iss, code, jti, iat, exp at most 60 s ahead."""
+def _check_claims(claims: dict, partner: Client, client: Client, settings) -> None:
+    """RFC 7519 4.1 claims as interface.md requires them: iss, aud, code, jti, iat, exp at most 60 s ahead."""
     current = now()
     if claims.get("iss") != partner.client_id:
         raise AssertionRefused("iss changed")
@@ -118,12 +122,14 @@ def _check_claims(claims: dict, partner: Client, settings) -> None:
         raise AssertionRefused("expired")
     if exp - current > MAX_LIFETIME + CLOCK_SKEW or exp - iat > MAX_LIFETIME or iat > current + CLOCK_SKEW:
         raise AssertionRefused(f"exp must be at most {MAX_LIFETIME} seconds after iat and now")
+    # aud binds the assertion to this provider and to the one client it was made for: nothing else.
     aud = claims.get("aud")
-    if aud is not None:
-        ours = {settings.issuer, settings.issuer + "/"}
-        audiences = aud if isinstance(aud, list) else [aud]
-        if not any(isinstance(a, str) and a in ours for a in audiences):
-            raise AssertionRefused("aud, when present, must be this provider")
+    audiences = aud if isinstance(aud, list) else [aud]
+    ours = {settings.issuer, settings.issuer + "/"}
+    if not any(a in ours for a in audiences if isinstance(a, str)) or client.client_id not in audiences:
+        raise AssertionRefused("aud must name this provider and the receiving client")
+    if any(not isinstance(a, str) or a not in ours | {client.client_id} for a in audiences):
+        raise AssertionRefused("aud names someone other than this provider and the receiving client")
 
 
 def _spend(partner_id: str, jti: str, exp: int) -> None:
@@ -136,16 +142,13 @@ def _spend(partner_id: str, jti: str, exp: int) -> None:
 def login_from_assertion(params: dict, interaction: dict | None, client: Client) -> Login | None:
     """The login an assertion stands for in this request, or None (then the browser's own login applies).
 
-    A fresh request verifies the parameter and keeps the result in ``params`` (which the pipeline
-    parks server-side); a resumed one reads only what was parked. A login the person finished inside
-    the request wins over both.
+    A fresh request verifies the parameter (and drops it: a spent credential is not parked); a
+    resumed one reads the login parked with the request (``parked``), while its session lasts. A
+    login the person finished inside the request wins over both.
     """
     if interaction:
-        if interaction.get("logged_in_as"):
-            return None
-        return _login_from((interaction.get("params") or {}).get(ACCEPTED))
-    params.pop(ACCEPTED, None)  # a request never brings its own verified login
-    value = params.pop(PARAMETER, None)  # a spent bearer credential is not parked
+        return parked_login(interaction)
+    value = params.pop(PARAMETER, None)
     if not value:
         return None
     try:
@@ -153,22 +156,24 @@ def login_from_assertion(params: dict, interaction: dict | None, client: Client)
     except AssertionRefused as refused:
         emit("asserted_login.refused", client_id=client.client_id, reason=str(refused))
         return None
-    params[ACCEPTED] = {"person_id": login.person_id, "auth_time": login.auth_time,
-                        "components": list(login.components), "sid": login.sid}
     emit("asserted_login.accepted", client_id=client.client_id, person_id=login.person_id)
     return login
 
 
-def _login_from(parked) -> Login | None:
-    if not isinstance(parked, dict):
+def parked(login: Login) -> dict:
+    """What ``interactions.start`` keeps of an accepted assertion's login."""
+    return {"person_id": login.person_id, "auth_time": login.auth_time, "components": list(login.components),
+            "sid": login.sid}
+
+
+def parked_login(record: dict | None) -> Login | None:
+    """The accepted assertion's login a parked request runs with, if any and its browser session is live."""
+    value = (record or {}).get("asserted_login")
+    if not isinstance(value, dict) or record.get("logged_in_as") or not session_is_live(value.get("sid")):
         return None
-    return Login(parked["person_id"], parked["auth_time"], tuple(parked["components"]), parked["sid"])
+    return Login(value["person_id"], value["auth_time"], tuple(value["components"]), value["sid"])
 
 
 def login_for_interaction(record: dict | None) -> Login | None:
     """The login a parked request runs with: an accepted assertion's, else this browser's (consent page)."""
-    if record and not record.get("logged_in_as"):
-        parked = _login_from((record.get("params") or {}).get(ACCEPTED))
-        if parked is not None:
-            return parked
-    return current_login()
+    return parked_login(record) or current_login()

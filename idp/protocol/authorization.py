@@ -100,6 +100,7 @@ class AuthorizationRequest:
     hinted_subject: str | None = None
     pushed: bool = False  # the parameters came through /par (RFC 9126)
     login = None
+    asserted_login = None  # the login an accepted asserted_login_identity stands for (parked with the request)
     person: Person | None = None
     vot: VectorOfTrust | None = None
 
@@ -274,7 +275,7 @@ def load_asserted_login(req: AuthorizationRequest, settings) -> None:
     login = login_from_assertion(req.params, req.interaction, req.client)
     person = db.session.get(Person, login.person_id) if login else None
     if person is not None:
-        req.login, req.person = login, person
+        req.login, req.person, req.asserted_login = login, person, login
 
 
 def check_login(req: AuthorizationRequest, settings) -> None:
@@ -283,16 +284,22 @@ def check_login(req: AuthorizationRequest, settings) -> None:
 
     # Only a login the person finished inside this request counts as fresh (set by the login surface).
     logged_in_here = req.login is not None and req.interaction.get("logged_in_as") == req.login.person_id
+    hinted_someone_else = req.hinted_subject is not None and req.login is not None and (
+        req.hinted_subject != subject_for(req.person, req.client))
     reason = None
     if req.login is None:
         reason = "no session"
     elif logged_in_here:
-        return  # a login inside this request satisfies prompt=login, max_age and a new id_token_hint
+        if hinted_someone_else:
+            # 3.1.2.1: the hint names one person and another has logged in; their code would be a swap.
+            emit("authorization.hint_mismatch", client_id=req.client.client_id, person_id=req.person.id)
+            raise ErrorRedirect("login_required", "The person who logged in is not the one id_token_hint names.")
+        return  # a login inside this request satisfies prompt=login and max_age
     elif "login" in req.prompts:
         reason = "prompt=login"
     elif req.max_age is not None and now() - req.login.auth_time > req.max_age:
         reason = "max_age"
-    elif req.hinted_subject is not None and req.hinted_subject != subject_for(req.person, req.client):
+    elif hinted_someone_else:
         reason = "id_token_hint names someone else"
     if reason is None:
         return

@@ -10,6 +10,7 @@ import base64
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app, url_for
+from flask import request as http_request
 from joserfc import jwt
 from joserfc.errors import JoseError
 
@@ -67,16 +68,32 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except JoseError:
             raise InvalidClientError(description="The client assertion signature is invalid.") from None
         request.client = client
-        # Lifetime first: an over-long assertion is refused before its jti is recorded.
+        # Lifetime and audience first: an assertion refused for them is refused before its jti is recorded.
         self.check_lifetime(token.claims, settings.client_assertion_max_age)
+        self.check_audience(token.claims)
         self.verify_claims(token.claims)
         return self.authenticate_client(client)
 
     def get_audiences(self):
-        # OIDC Core 9: the token endpoint URL; RFC 7523bis: the issuer. Both identify us.
+        """Our names: the issuer (RFC 7523bis), the token endpoint (OIDC Core 9) and the endpoint being
+        called (the PAR endpoint, RFC 9126 2; revocation and introspection)."""
         issuer = current_app.extensions["idp"].settings.issuer
-        # RFC 9126 2: the PAR endpoint URL is an audience too.
-        return [issuer + url_for("protocol.token"), issuer + url_for("protocol.par"), issuer, issuer + "/"]
+        called = issuer + url_for(http_request.endpoint) if http_request.endpoint else None
+        return [name for name in (issuer, issuer + "/", issuer + url_for("protocol.token"), called) if name]
+
+    def check_audience(self, claims):
+        """``aud`` names us and nobody else: one of our names, or a list of nothing but them.
+
+        A list is otherwise accepted by JWT libraries when any member matches, which lets an assertion
+        made for another server (that shares the member) be replayed here: the private_key_jwt
+        audience-injection class (RFC 7523bis, 2025 advisories).
+        """
+        ours = set(self.get_audiences())
+        aud = claims.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if not audiences or not all(isinstance(a, str) and a in ours for a in audiences):
+            raise InvalidClientError(
+                description="The client assertion's aud must be this provider's issuer or the endpoint called, and nothing else.")
 
     def check_lifetime(self, claims, max_age: int):
         exp = claims.get("exp")

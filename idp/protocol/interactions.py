@@ -22,7 +22,8 @@ def _all() -> dict:
     return dict(session.get("interactions") or {})
 
 
-def start(params: dict, kind: str, client_id: str) -> str:
+def start(params: dict, kind: str, client_id: str, asserted_login: dict | None = None) -> str:
+    """Park a request; ``asserted_login`` is the login an accepted assertion stands for (asserted_login.parked)."""
     current = now()
     open_ = {k: v for k, v in _all().items() if v.get("created_at", 0) + LIFETIME > current}
     # Bound the session's size: a browser rarely has more than a couple of logins in flight.
@@ -30,6 +31,8 @@ def start(params: dict, kind: str, client_id: str) -> str:
         open_.pop(old)
     interaction_id = secrets.token_urlsafe(16)
     open_[interaction_id] = {"params": params, "kind": kind, "client_id": client_id, "created_at": current}
+    if asserted_login:
+        open_[interaction_id]["asserted_login"] = asserted_login
     session["interactions"] = open_
     return interaction_id
 

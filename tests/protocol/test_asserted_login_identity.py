@@ -37,9 +37,11 @@ def id_token_at_a(a, email, **params) -> tuple[str, dict]:
     return claims["jti"], claims
 
 
-def assertion(a, code, *, key=None, alg="RS512", **claims) -> str:
+def assertion(a, b, code, *, key=None, alg="RS512", **claims) -> str:
+    """A's assertion for B (interface.md: aud is the issuer and the receiving client)."""
     current = int(time.time())
-    body = {"iss": a.client_id, "code": code, "iat": current, "jti": str(uuid.uuid4()), "exp": current + 60}
+    body = {"iss": a.client_id, "aud": [ISSUER, b.client_id], "code": code, "iat": current, "jti": str(uuid.uuid4()),
+            "exp": current + 60}
     body.update(claims)
     return jwt.encode({"alg": alg}, body, key or private_jwk(a.key), algorithms=[alg])
 
@@ -83,7 +85,7 @@ def test_partner_assertion_logs_the_person_in_without_a_password(partners, perso
     email = person("P9")
     jti, a_claims = id_token_at_a(a, email)
 
-    response = b.authorize(asserted_login_identity=assertion(a, jti))
+    response = b.authorize(asserted_login_identity=assertion(a, b, jti))
     assert lands_on(response) == "consent"  # no password page; consent for B is still the person's
     result = consent_and_return(b, response)
     assert "code" in result, result
@@ -103,7 +105,7 @@ def test_remembered_consent_goes_straight_back_even_with_prompt_none(partners, p
     assert "code" in b.login_flow(email)  # the person agreed to share with B once, elsewhere
     fresh = dataclasses.replace(b, http=b.app.test_client())
 
-    response = fresh.authorize(prompt="none", asserted_login_identity=assertion(a, jti))
+    response = fresh.authorize(prompt="none", asserted_login_identity=assertion(a, b, jti))
     assert lands_on(response) == "rp"
     assert "code" in callback_params(response)
 
@@ -111,7 +113,7 @@ def test_remembered_consent_goes_straight_back_even_with_prompt_none(partners, p
 def test_it_does_not_log_the_browser_in(partners, person):
     a, b = partners
     jti, _ = id_token_at_a(a, person("P0"))
-    consent_and_return(b, b.authorize(asserted_login_identity=assertion(a, jti)))
+    consent_and_return(b, b.authorize(asserted_login_identity=assertion(a, b, jti)))
 
     assert lands_on(b.authorize()) == "login"
     assert b.http.get("/account").status_code == 302  # no account page: nobody is logged in here
@@ -120,7 +122,7 @@ def test_it_does_not_log_the_browser_in(partners, person):
 def test_the_assertion_is_single_use(partners, person, refusals):
     a, b = partners
     jti, _ = id_token_at_a(a, person("P0"))
-    value = assertion(a, jti)
+    value = assertion(a, b, jti)
     assert lands_on(b.authorize(asserted_login_identity=value)) == "consent"
 
     other_browser = dataclasses.replace(b, http=b.app.test_client())
@@ -133,7 +135,7 @@ def test_the_assertion_is_single_use(partners, person, refusals):
 def test_the_browser_can_resume_after_consent_without_spending_it_twice(partners, person):
     a, b = partners
     jti, _ = id_token_at_a(a, person("P0"))
-    response = b.authorize(asserted_login_identity=assertion(a, jti))
+    response = b.authorize(asserted_login_identity=assertion(a, b, jti))
     consent_page = b.http.get(response.headers["Location"])
     assert consent_page.status_code == 200
     assert "Service B" in consent_page.get_data(as_text=True)
@@ -149,7 +151,7 @@ def test_a_client_not_approved_as_partner_cannot_assert(app, register, person, o
     b = register(name="Service B", redirect_uris=[B_CALLBACK], key=other_rp_key)  # no sso_partners
     b = dataclasses.replace(b, http=app.test_client())
     jti, _ = id_token_at_a(a, person("P0"))
-    assert lands_on(b.authorize(asserted_login_identity=assertion(a, jti))) == "login"
+    assert lands_on(b.authorize(asserted_login_identity=assertion(a, b, jti))) == "login"
     assert refusals == ["iss is not an SSO partner of this client"]
 
 
@@ -165,12 +167,12 @@ def test_only_the_partners_own_signature_counts(partners, person, forge, reason,
     a, b = partners
     jti, _ = id_token_at_a(a, person("P0"))
     if forge == "other key":
-        value = assertion(a, jti, key=private_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+        value = assertion(a, b, jti, key=private_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
     elif forge == "hmac":
-        value = assertion(a, jti, key=OctKey.import_key(b"x" * 32), alg="HS256")
+        value = assertion(a, b, jti, key=OctKey.import_key(b"x" * 32), alg="HS256")
     elif forge == "none alg":
         header = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).rstrip(b"=").decode()
-        value = header + "." + assertion(a, jti).split(".")[1] + "."
+        value = header + "." + assertion(a, b, jti).split(".")[1] + "."
     else:
         value = "not-a-jwt"
     response = b.authorize(asserted_login_identity=value, prompt="none")
@@ -186,18 +188,26 @@ def test_only_the_partners_own_signature_counts(partners, person, forge, reason,
     ({"exp_offset": 120}, "exp must be at most 60 seconds after iat and now"),
     ({"iat_offset": 600, "exp_offset": 630}, "exp must be at most 60 seconds after iat and now"),
     ({"exp_offset": -60}, "expired"),
-    ({"aud": "https://someone-else.example"}, "aud, when present, must be this provider"),
+    ({"aud": None}, "aud must name this provider and the receiving client"),
+    ({"aud": "https://someone-else.example"}, "aud must name this provider and the receiving client"),
+    ({"aud": ISSUER}, "aud must name this provider and the receiving client"),
+    ({"aud": "B"}, "aud must name this provider and the receiving client"),
+    ({"aud": [ISSUER, "A"]}, "aud must name this provider and the receiving client"),
+    ({"aud": [ISSUER, "B", "https://evil.example"]}, "aud names someone other than this provider and the receiving client"),
+    ({"aud": [ISSUER, "B", "A"]}, "aud names someone other than this provider and the receiving client"),
 ])
 def test_assertion_claims_are_checked(partners, person, claims, reason, refusals):
     a, b = partners
     jti, _ = id_token_at_a(a, person("P0"))
     current = int(time.time())
-    body = dict(claims)
+    names = {"A": a.client_id, "B": b.client_id}
+    body = {k: ([names.get(x, x) for x in v] if isinstance(v, list) else names.get(v, v) if isinstance(v, str) else v)
+            for k, v in claims.items()}
     if "exp_offset" in body:
         body["exp"] = current + body.pop("exp_offset")
     if "iat_offset" in body:
         body["iat"] = current + body.pop("iat_offset")
-    value = assertion(a, body.pop("code", jti), **body)
+    value = assertion(a, b, body.pop("code", jti), **body)
     if None in body.values():  # drop the claim altogether
         payload = {k: v for k, v in payload_of(value).items() if v is not None}
         value = jwt.encode({"alg": "RS512"}, payload, private_jwk(a.key), algorithms=["RS512"])
@@ -206,11 +216,62 @@ def test_assertion_claims_are_checked(partners, person, claims, reason, refusals
     assert refusals == [reason]
 
 
-def test_an_audience_naming_this_provider_is_fine(partners, person):
+def test_the_issuer_may_be_named_with_a_trailing_slash(partners, person):
     a, b = partners
     jti, _ = id_token_at_a(a, person("P0"))
-    response = b.authorize(asserted_login_identity=assertion(a, jti, aud=ISSUER))
+    response = b.authorize(asserted_login_identity=assertion(a, b, jti, aud=[b.client_id, ISSUER + "/"]))
     assert lands_on(response) == "consent"
+
+
+def test_an_assertion_made_for_one_partner_logs_nobody_in_at_another(app, partners, register, person, refusals):
+    """The probe: A's assertion for B, replayed at C (which also trusts A) from a browser with no session."""
+    a, b = partners
+    c = register(name="Service C", redirect_uris=["https://c.example/cb"], sso_partners=[a.client_id])
+    c = dataclasses.replace(c, http=app.test_client())
+    jti, _ = id_token_at_a(a, person("P9"))
+    value = assertion(a, b, jti)
+
+    response = c.authorize(asserted_login_identity=value, prompt="none", redirect_uri="https://c.example/cb")
+    assert callback_params(response)["error"] == "login_required"
+    assert refusals == ["aud must name this provider and the receiving client"]
+
+
+def test_an_assertion_is_refused_once_the_person_logged_out_there(partners, person, refusals):
+    a, b = partners
+    id_token = a.tokens_for(person("P0"))["id_token"]
+    value = assertion(a, b, a.verify_id_token(id_token)["jti"])
+    assert a.http.get("/logout", query_string={"id_token_hint": id_token}).status_code == 200  # logged out
+
+    response = b.authorize(asserted_login_identity=value, prompt="none")
+    assert callback_params(response)["error"] == "login_required"
+    assert refusals == ["code is not a live ID token issued to the partner"]  # logout revoked the session's grants
+
+
+def test_an_assertion_is_refused_once_the_browser_session_behind_it_has_expired(app, partners, person, refusals):
+    from idp.extensions import db
+    from idp.models import BrowserSession
+
+    a, b = partners
+    jti, _ = id_token_at_a(a, person("P0"))
+    with app.app_context():  # the ID token lives on (an hour), the session it came from has reached its end
+        BrowserSession.query.update({"expires_at": int(time.time()) - 1})
+        db.session.commit()
+    response = b.authorize(asserted_login_identity=assertion(a, b, jti), prompt="none")
+    assert callback_params(response)["error"] == "login_required"
+    assert refusals == ["the browser session behind the ID token has ended"]
+
+
+def test_consent_on_an_asserted_login_lasts_for_that_request_only(partners, person):
+    a, b = partners
+    email = person("P0")
+    jti, _ = id_token_at_a(a, email)
+    assert "code" in consent_and_return(b, b.authorize(asserted_login_identity=assertion(a, b, jti)))
+
+    # Nothing remembered: the next asserted login asks again, and the person's account does not list B.
+    again = b.authorize(asserted_login_identity=assertion(a, b, jti), prompt="none")
+    assert callback_params(again)["error"] == "consent_required"
+    account = a.http.get("/account").get_data(as_text=True)
+    assert "Service A" in account and "Service B" not in account
 
 
 def test_code_must_be_an_id_token_issued_to_the_partner(partners, register, person, refusals):
@@ -220,7 +281,7 @@ def test_code_must_be_an_id_token_issued_to_the_partner(partners, register, pers
     c_jti, _ = id_token_at_a(c, email)
     access_jti = payload_of(a.tokens_for(email)["access_token"])["jti"]
     for code in (c_jti, access_jti, str(uuid.uuid4())):
-        response = b.authorize(asserted_login_identity=assertion(a, code), prompt="none")
+        response = b.authorize(asserted_login_identity=assertion(a, b, code), prompt="none")
         assert callback_params(response)["error"] == "login_required", code
     assert refusals == ["code is not a live ID token issued to the partner"] * 3
 
@@ -232,7 +293,7 @@ def test_an_expired_id_token_is_refused(partners, person, refusals):
     with freeze_time(datetime.now(timezone.utc)) as frozen:
         jti, _ = id_token_at_a(a, person("P0"))
         frozen.tick(3601)
-        response = b.authorize(asserted_login_identity=assertion(a, jti), prompt="none")
+        response = b.authorize(asserted_login_identity=assertion(a, b, jti), prompt="none")
     assert callback_params(response)["error"] == "login_required"
     assert refusals == ["code is not a live ID token issued to the partner"]
 
@@ -246,7 +307,7 @@ def test_an_id_token_from_a_revoked_grant_is_refused(app, partners, person, refu
     jti, _ = id_token_at_a(a, person("P0"))
     with app.app_context():
         revoke_grant(db.session.get(IssuedToken, jti).grant_id, "test")
-    response = b.authorize(asserted_login_identity=assertion(a, jti), prompt="none")
+    response = b.authorize(asserted_login_identity=assertion(a, b, jti), prompt="none")
     assert callback_params(response)["error"] == "login_required"
     assert refusals == ["code is not a live ID token issued to the partner"]
 
@@ -255,7 +316,7 @@ def test_an_id_token_from_a_revoked_grant_is_refused(app, partners, person, refu
 def test_the_asserted_vot_must_satisfy_bs_vtr(partners, person):
     a, b = partners
     jti, _ = id_token_at_a(a, person("P9"))  # a password login: Cp only
-    response = b.authorize(asserted_login_identity=assertion(a, jti), vtr='["P9.Cp.Cd"]')
+    response = b.authorize(asserted_login_identity=assertion(a, b, jti), vtr='["P9.Cp.Cd"]')
     assert callback_params(response)["error"] == "access_denied"
 
 
@@ -263,7 +324,7 @@ def test_prompt_login_still_asks_for_the_password(partners, person):
     a, b = partners
     email = person("P0")
     jti, _ = id_token_at_a(a, email)
-    response = b.authorize(asserted_login_identity=assertion(a, jti), prompt="login")
+    response = b.authorize(asserted_login_identity=assertion(a, b, jti), prompt="login")
     assert lands_on(response) == "login"
     result = callback_params(follow_to_rp(b.http, response, email=email, redirect_uri=B_CALLBACK))
     assert "code" in result
@@ -274,7 +335,7 @@ def test_max_age_is_measured_from_the_partner_login(partners, person):
     with freeze_time(datetime.now(timezone.utc)) as frozen:
         jti, _ = id_token_at_a(a, person("P0"))
         frozen.tick(120)
-        response = b.authorize(asserted_login_identity=assertion(a, jti), max_age="60", prompt="none")
+        response = b.authorize(asserted_login_identity=assertion(a, b, jti), max_age="60", prompt="none")
     assert callback_params(response)["error"] == "login_required"
 
 

@@ -5,6 +5,7 @@ from flask_babel import gettext
 from ...extensions import csrf
 from ...i18n import N_
 from .. import interactions
+from ..asserted_login import parked
 from ..authorization import (
     AuthorizationRequest,
     ErrorPage,
@@ -50,7 +51,8 @@ def _respond(req: AuthorizationRequest):
             interactions.set_kind(req.interaction_id, needed.kind)
             interaction_id = req.interaction_id
         else:
-            interaction_id = interactions.start(req.params, needed.kind, req.client.client_id)
+            asserted = parked(req.asserted_login) if req.asserted_login else None
+            interaction_id = interactions.start(req.params, needed.kind, req.client.client_id, asserted_login=asserted)
         return redirect(interactions.page_url(interaction_id, needed.kind))
 
 
