@@ -1,7 +1,9 @@
 """Web glue shared by every surface: security headers, error pages, template context."""
 from __future__ import annotations
 
+import re
 import secrets
+from urllib.parse import urlsplit
 
 from flask import abort, g, jsonify, render_template, request
 from flask_babel import gettext
@@ -13,6 +15,35 @@ from .i18n import N_, current_language, language_toggle
 
 PARAMETERLESS_PREFIXES = ("/.well-known/", "/trustmark", "/static/")
 API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/.well-known/", "/trustmark", "/par", "/register")
+
+
+# Schemes a form submission may never end in, whatever a registration says.
+_UNSAFE_SCHEMES = {"javascript", "data", "blob", "filesystem", "about", "file", "ws", "wss"}
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]{0,40}$")
+_HOST = re.compile(r"^(?:[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
+
+
+def allow_form_target(uri: str | None) -> None:
+    """Let this page's forms end in a redirect to ``uri``, a redirect or post-logout URI already checked
+    against the client's registration. CSP ``form-action`` also governs the redirects that follow a form
+    submission (login, consent and logout confirmation finish at the relying party), so otherwise only
+    'self' is allowed."""
+    source = _form_target_source(uri)
+    if source:
+        g.setdefault("form_targets", set()).add(source)
+
+
+def _form_target_source(uri: str | None) -> str | None:
+    """The CSP source for ``uri``: its origin for http(s) (paths are not compared after a redirect anyway),
+    its scheme for an app's private-use scheme; None for anything that does not parse cleanly."""
+    if not uri:
+        return None
+    parts = urlsplit(uri)
+    if not _SCHEME.match(parts.scheme) or parts.scheme in _UNSAFE_SCHEMES:
+        return None
+    if parts.scheme in ("http", "https"):
+        return f"{parts.scheme}://{parts.netloc}" if _HOST.match(parts.netloc) else None
+    return parts.scheme + ":"
 
 
 def csp_nonce() -> str:
@@ -49,11 +80,12 @@ def init_app(app, service_name: str) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
             nonce = csp_nonce()
+            form_action = " ".join(["'self'", *sorted(g.get("form_targets", ()))])
             headers.setdefault(
                 "Content-Security-Policy",
                 "default-src 'self'; "
                 f"script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-                "form-action 'self' *; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+                f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
             )
             headers.setdefault("X-Frame-Options", "DENY")
             headers.setdefault("Cache-Control", "no-store")

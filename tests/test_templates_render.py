@@ -582,6 +582,15 @@ def test_logout_confirm_without_client(render):
     assert [i.attrs["name"] for i in form.find_all("input")] == ["csrf_token"]
 
 
+def test_logout_confirm_when_nobody_is_logged_in_only_offers_the_way_back(render):
+    html, doc = render("protocol/logout_confirm.html", **LOGOUT_CONFIRM, nobody_logged_in=True)
+    main = doc.find("main")
+    assert main.find("h1").text() == "You are not logged in"
+    assert "Example GP Online has asked to log you out" in main.text()
+    buttons = [(b.attrs["name"], b.attrs["value"], b.text()) for b in main.find("form").find_all("button")]
+    assert buttons == [("confirm", "yes", "Continue")]
+
+
 def test_logged_out(render):
     html, doc = render("protocol/logged_out.html", client_name="Example GP Online")
     main = doc.find("main")

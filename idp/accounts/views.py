@@ -23,6 +23,7 @@ from ..protocol.asserted_login import login_for_interaction, parked_login
 from ..protocol.authorization import requested_claim_names_for
 from ..protocol.claims import describe_claims
 from ..protocol.grants import revoke_grants_of
+from ..web import allow_form_target
 from .login import log_in_with_password
 
 bp = Blueprint("accounts", __name__)
@@ -46,6 +47,7 @@ def login():
         return _timed_out()
     params = (record or {}).get("params", {})
     client = db.session.get(Client, record["client_id"]) if record else None
+    allow_form_target(params.get("redirect_uri"))  # the login finishes with a redirect to the client
     email = request.form.get("email", params.get("login_hint", "") if "@" in params.get("login_hint", "") else "")
     errors = []
     if request.method == "POST":
@@ -74,6 +76,7 @@ def consent():
     client = db.session.get(Client, record["client_id"])
     if client is None:
         abort(400)
+    allow_form_target(record["params"].get("redirect_uri"))
     names = requested_claim_names_for(record["params"], client)
     if request.method == "POST":
         decision = request.form.get("decision")

@@ -12,6 +12,7 @@ from ...authentication import current_login
 from ...events import emit
 from ...extensions import csrf, db
 from ...i18n import N_
+from ...web import allow_form_target
 from ...models import Person
 from ..logout import (
     LogoutRequestError,
@@ -50,9 +51,14 @@ def logout():
         csrf.protect()  # the confirmation form is ours, so it carries our CSRF token
         if not confirmed:
             return redirect(url_for("accounts.account"))
-    if login is not None and not confirmed and not _hint_names_this_login(hint, login, client):
-        return render_template("protocol/logout_confirm.html", action=url_for("protocol.logout"),
-                               hidden=params, client_name=client.name if client else None)
+    # Ask unless the hint shows the relying party holds this login's ID token. Nobody logged in and no
+    # hint: a bare client_id would make us an open redirector to its logout URI, so ask then too.
+    ask = (login is not None and not _hint_names_this_login(hint, login, client)) or (
+        login is None and hint is None and target is not None)
+    if ask and not confirmed:
+        allow_form_target(target)  # confirming finishes with the redirect there
+        return render_template("protocol/logout_confirm.html", action=url_for("protocol.logout"), hidden=params,
+                               client_name=client.name if client else None, nobody_logged_in=login is None)
     if login is not None:
         end_session(login)
         emit("logout.succeeded", client_id=client.client_id if client else None)
