@@ -5,16 +5,15 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import abort, g, jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .i18n import N_, current_language, language_toggle
+from .surfaces import Surface, surface_of
 
-PARAMETERLESS_PREFIXES = ("/.well-known/", "/trustmark", "/static/")
-API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/.well-known/", "/trustmark", "/par", "/register")
 
 
 # Schemes a form submission may never end in, whatever a registration says.
@@ -62,15 +61,20 @@ def init_app(app, service_name: str) -> None:
     def refuse_nul_bytes():
         """No identifier, URI or text we store may contain NUL (PostgreSQL text cannot hold it).
         Documents that read no parameters (discovery, JWKS, trust mark, assets) ignore their query as before."""
-        if request.path.startswith(PARAMETERLESS_PREFIXES):
+        surface = surface_of(request.path)
+        if surface is Surface.DOCUMENT:
             return None
         if any("\x00" in key or "\x00" in value for source in (request.args, _form_if_readable())
                for key, value in source.items(multi=True)):
-            if request.path.startswith(API_PREFIXES) or request.path.startswith(("/authorize", "/logout")):
+            if surface is Surface.API:
                 response = jsonify({"error": "invalid_request", "error_description": "Parameters must not contain NUL."})
                 response.status_code = 400
                 return response
-            abort(400)
+            return render_template(
+                "errors/error.html", heading=gettext("Sorry, there is a problem with the service"),
+                message=gettext("The link or form you used contains a character we cannot accept. "
+                                "Go back to the service you were using and try again."),
+                status=400), 400
 
     @app.after_request
     def security_headers(response):
@@ -89,7 +93,7 @@ def init_app(app, service_name: str) -> None:
             )
             headers.setdefault("X-Frame-Options", "DENY")
             headers.setdefault("Cache-Control", "no-store")
-        if request.path.startswith(("/token", "/revoke", "/introspect", "/userinfo")):
+        if surface_of(request.path) is Surface.API:
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         if request.is_secure:
@@ -106,7 +110,7 @@ def init_app(app, service_name: str) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        if request.path.startswith(API_PREFIXES):
+        if surface_of(request.path) is not Surface.PAGE:
             body = {"type": "about:blank", "title": error.name, "status": error.code, "detail": error.description}
             if error.code and error.code < 500:
                 body.update({"error": "invalid_request", "error_description": error.description})
@@ -123,8 +127,8 @@ def init_app(app, service_name: str) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        if request.path.startswith(API_PREFIXES):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path[:200])
+        if surface_of(request.path) is not Surface.PAGE:
             response = jsonify({"error": "server_error", "error_description": "Something went wrong on our side."})
             response.status_code = 500
             return response

@@ -318,3 +318,12 @@ def test_login_page_never_echoes_the_password(client):
                                            "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert response.status_code == 400
     assert "hunter2-secret-value" not in response.get_data(as_text=True)
+
+
+def test_a_nul_in_a_page_request_gets_a_page_not_json(client):
+    """Part 10 of issue 7: a browser never gets raw JSON; machines still do."""
+    page = client.get("/authorize?client_id=%00")
+    assert page.status_code == 400 and page.mimetype == "text/html"
+    assert b"character we cannot accept" in page.data
+    api = client.post("/token", data={"grant_type": "authorization_code\x00"})
+    assert api.status_code == 400 and api.is_json and api.get_json()["error"] == "invalid_request"

@@ -33,8 +33,7 @@ def resume(interaction_id):
             N_("This login has timed out or was already finished. Go back to the service you were using and try again."),
             400,
         )
-    req = AuthorizationRequest(params=dict(record["params"]), interaction_id=interaction_id, interaction=record)
-    return _respond(req)
+    return _respond(AuthorizationRequest(params=dict(record.params), interaction=record))
 
 
 def _respond(req: AuthorizationRequest):
@@ -47,13 +46,14 @@ def _respond(req: AuthorizationRequest):
     except ErrorRedirect as error:
         return redirect(error_location(req, settings, error))
     except Interact as needed:
-        if req.interaction_id:
-            interactions.set_kind(req.interaction_id, needed.kind)
-            interaction_id = req.interaction_id
+        if req.interaction is not None:
+            interactions.ask(req.interaction, needed.kind, needed.needs)
+            interaction = req.interaction
         else:
             asserted = parked(req.asserted_login) if req.asserted_login else None
-            interaction_id = interactions.start(req.params, needed.kind, req.client.client_id, asserted_login=asserted)
-        return redirect(interactions.page_url(interaction_id, needed.kind))
+            interaction = interactions.start(needed.kind, params=req.params, client_id=req.client.client_id,
+                                             needs=needed.needs, asserted_login=asserted)
+        return redirect(interactions.page_url(interaction))
 
 
 def _error_page(message: str, status: int):

@@ -7,6 +7,7 @@ from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from ..client_auth import ASSERTION_ALGS
 from ..keys import SUPPORTED_ALGS
 from ..request_objects import REQUEST_OBJECT_ALGS
+from ... import surfaces
 from . import bp, idp
 
 
@@ -15,6 +16,7 @@ def _url(endpoint: str) -> str:
 
 
 @bp.get("/.well-known/openid-configuration")
+@surfaces.view(surfaces.Surface.DOCUMENT)
 def openid_configuration():
     issuer = idp().settings.issuer
     auth_methods = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
@@ -69,6 +71,7 @@ def openid_configuration():
 
 
 @bp.get("/.well-known/jwks.json")
+@surfaces.view(surfaces.Surface.DOCUMENT)
 def jwks():
     response = jsonify(idp().keystore.jwks())
     response.cache_control.public = True
@@ -77,6 +80,7 @@ def jwks():
 
 
 @bp.get("/trustmark")
+@surfaces.view(surfaces.Surface.DOCUMENT)
 def trustmark():
     """The trust mark named in ``vtm``: the levels this provider can assert today."""
     components = available_components()

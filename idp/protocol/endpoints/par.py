@@ -16,6 +16,7 @@ from ..authorization import (
     ErrorRedirect,
 )
 from ..client_auth import malformed_authorization_header
+from ... import surfaces
 from . import bp, idp
 
 _FORM = "application/x-www-form-urlencoded"
@@ -23,6 +24,7 @@ _CLIENT_AUTHENTICATION = ("client_assertion", "client_assertion_type", "client_s
 
 
 @bp.post("/par")
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def par():
     # RFC 9126 2.1: form-encoded, like a token request (RFC 6749 3.2: no parameter twice).

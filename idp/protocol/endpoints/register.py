@@ -6,6 +6,7 @@ from flask import jsonify, request, url_for
 from ...extensions import csrf
 from .. import dynamic_registration as dcr
 from ..jwt_rules import reject_constant
+from ... import surfaces
 from . import bp, idp
 
 
@@ -53,6 +54,7 @@ def _answer(registration: dcr.Registration, status: int):
 
 
 @bp.post("/register")
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def register():
     token = dcr.initial_access_token(_bearer())
@@ -66,6 +68,7 @@ def register():
 
 
 @bp.route("/register/<client_id>", methods=["GET", "PUT", "DELETE"])
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def registered_client(client_id):
     client = dcr.managed_client(client_id, _bearer())

@@ -4,6 +4,7 @@ from flask import request
 
 from ...extensions import csrf
 from ..client_auth import malformed_authorization_header
+from ... import surfaces
 from . import bp, idp
 
 _FORM = "application/x-www-form-urlencoded"
@@ -28,6 +29,7 @@ def _oauth_error(error):
 
 
 @bp.post("/token")
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def token():
     error = _reject_malformed()
@@ -39,6 +41,7 @@ def token():
 
 
 @bp.post("/revoke")
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def revoke():
     error = _reject_malformed()
@@ -48,6 +51,7 @@ def revoke():
 
 
 @bp.post("/introspect")
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def introspect():
     error = _reject_malformed()

@@ -6,6 +6,7 @@ from ...models import Client, ClientUserMetadata, Person
 from ..bearer import read_access_token
 from ..claims import approved_scope, claims_for_scopes, person_claims, requested_claim_names
 from ..subjects import subject_for
+from ... import surfaces
 from . import bp, idp
 
 MAX_METADATA = 1024
@@ -54,6 +55,7 @@ def _authorised(required_scope: str):
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def userinfo():
     token, error = _authorised("openid")
@@ -76,6 +78,7 @@ def userinfo():
 
 
 @bp.route("/userinfo", methods=["PATCH"])
+@surfaces.view(surfaces.Surface.API)
 @csrf.exempt
 def set_client_user_metadata():
     token, error = _authorised("client_metadata")
