@@ -329,6 +329,18 @@ def jobs_run():
     click.echo(f"{total} job(s) run")
 
 
+@click.command("outbox")
+@click.option("--to", "to", default=None, help="Only messages to this email address or phone number.")
+@click.option("--last", type=click.IntRange(min=1), default=20, show_default=True, help="How many of the newest.")
+@with_appcontext
+def outbox(to, last):
+    """Print the messages sent, newest last: time, channel, to, template and (development outbox) the text."""
+    from .notifications.adapters.outbox import read
+
+    for entry in read(_ctx().settings.secret_key, to=to, last=last):
+        click.echo(entry.line())
+
+
 @click.command("serve")
 @click.option("--workers", type=int, default=None)
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -365,6 +377,7 @@ def register_commands(app) -> None:
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(housekeeping)
+    app.cli.add_command(outbox)
 
 
 def _create():

@@ -5,6 +5,7 @@ environment refuses to start with either (see ``check_production_safety``).
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -26,11 +27,37 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number of seconds, got {raw!r}") from exc
 
 
+def _port(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigurationError(f"{name} must be a TCP port number, got {raw!r}")
+    return int(raw)
+
+
+def _json_object(env: dict, name: str) -> dict:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a JSON object") from exc
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigurationError(f"{name} must be a JSON object of strings")
+    return value
+
+
 def _bool(env: dict, name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _message_default(env: dict) -> str:
+    return "outbox" if env.get("IDP_ENV", "development") == "development" else "none"
 
 
 @dataclass
@@ -55,6 +82,19 @@ class Settings:
     jobs_worker: bool = True
     jobs_poll_seconds: int = 5
     password_hash_profile: str = "standard"
+    # Messages (idp/notifications): the adapter per channel, and what the adapters need.
+    email_adapter: str = "outbox"
+    sms_adapter: str = "outbox"
+    voice_adapter: str = "outbox"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_ca_file: str = ""
+    mail_from: str = ""
+    notify_api_key: str = field(default="", repr=False)
+    notify_template_ids: dict = field(default_factory=dict)
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -83,6 +123,20 @@ class Settings:
             jobs_worker=_bool(env, "IDP_JOBS_WORKER", True),
             jobs_poll_seconds=_int(env, "IDP_JOBS_POLL_SECONDS", 5),
             password_hash_profile=env.get("IDP_PASSWORD_HASH_PROFILE", "standard"),
+            # The outbox only keeps messages, so it is the default in development alone; elsewhere a
+            # channel sends nothing (``none``) until a real adapter is chosen.
+            email_adapter=env.get("IDP_EMAIL_ADAPTER") or _message_default(env),
+            sms_adapter=env.get("IDP_SMS_ADAPTER") or _message_default(env),
+            voice_adapter=env.get("IDP_VOICE_ADAPTER") or _message_default(env),
+            smtp_host=env.get("IDP_SMTP_HOST", ""),
+            smtp_port=_port(env, "IDP_SMTP_PORT", 587),
+            smtp_username=env.get("IDP_SMTP_USERNAME", ""),
+            smtp_password=env.get("IDP_SMTP_PASSWORD", ""),
+            smtp_ca_file=env.get("IDP_SMTP_CA_FILE", ""),
+            mail_from=env.get("IDP_MAIL_FROM", ""),
+            notify_api_key=env.get("IDP_NOTIFY_API_KEY", ""),
+            notify_template_ids=_json_object(env, "IDP_NOTIFY_TEMPLATE_IDS"),
+            notify_base_url=env.get("IDP_NOTIFY_BASE_URL") or "https://api.notifications.service.gov.uk",
         )
         settings.validate()
         return settings
@@ -107,6 +161,11 @@ class Settings:
             raise ConfigurationError("IDP_PASSWORD_HASH_PROFILE must be standard or fast")
         if self.code_ttl > 600:
             raise ConfigurationError("IDP_CODE_TTL must be at most 600 seconds (RFC 6749 4.1.2)")
+        from .notifications.adapters import configuration_problems  # each adapter knows what it needs
+
+        problems = configuration_problems(self)
+        if problems:
+            raise ConfigurationError("messages cannot be sent as configured: " + "; ".join(problems))
 
     def check_production_safety(self, development_keys_in_use: bool) -> None:
         """Outside development: no dev secret, no dev keys, an https issuer."""
@@ -119,6 +178,10 @@ class Settings:
             problems.append("IDP_ISSUER must be an https URL")
         if self.password_hash_profile != "standard":
             problems.append("IDP_PASSWORD_HASH_PROFILE=fast is for the test suite only")
+        for channel in ("email", "sms", "voice"):
+            if getattr(self, f"{channel}_adapter") == "outbox":
+                problems.append(f"IDP_{channel.upper()}_ADAPTER=outbox keeps messages instead of sending them "
+                                "(development only): choose smtp, govuk_notify or none")
         if development_keys_in_use:
             problems.append("development signing keys are in use: run `idp keys rotate --retire-now` to replace them (tokens they signed stop verifying)")
         if problems:

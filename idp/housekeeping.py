@@ -10,6 +10,7 @@ from .authentication.sessions import prune_expired_sessions
 from .clock import now
 from .extensions import db
 from .models import AuthorizationCode, FailedAttempt, IssuedToken
+from .notifications import prune_messages
 from .protocol.client_auth import prune_used_assertions
 from .protocol.pushed_requests import prune_pushed_requests
 
@@ -27,6 +28,7 @@ def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
         ).delete(),
         "issued_tokens": IssuedToken.query.filter(IssuedToken.expires_at < current - GRACE_SECONDS).delete(),
         "finished_jobs": jobs.prune_finished(older_than=7 * 24 * 3600),
+        "messages": prune_messages(older_than=7 * 24 * 3600),
         "failed_attempts": FailedAttempt.query.filter(
             FailedAttempt.window_start < current - lockout_window,
             (FailedAttempt.locked_until.is_(None)) | (FailedAttempt.locked_until < current),

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (10, 60, 300, 1800, 3600)  # seconds before attempts 2..6; the sixth failure is final
 LEASE_SECONDS = 120  # longer than any handler may run (each outbound call has its own deadline)
 _handlers: dict[str, Callable[[dict], None]] = {}
+_give_up_hooks: dict[str, Callable[[dict, str], None]] = {}
 _WORKER = "idp.jobs"
 
 
@@ -41,11 +42,13 @@ class GiveUp(Exception):
     """A handler's way to say the work failed and trying again will not help (recorded as failed)."""
 
 
-def handler(kind: str):
-    """Register the function that does jobs of ``kind``; it gets the payload and raises to retry."""
+def handler(kind: str, on_give_up: Callable[[dict, str], None] | None = None):
+    """Register the function doing jobs of ``kind`` (it raises to retry); ``on_give_up(payload, error)`` runs if one fails for good."""
 
     def register(function):
         _handlers[kind] = function
+        if on_give_up is not None:
+            _give_up_hooks[kind] = on_give_up
         return function
 
     return register
@@ -106,6 +109,22 @@ def _finish_or_retry(job: Job, message: str, final: bool) -> None:
     else:
         job.run_after = now() + RETRY_DELAYS[job.attempts - 1]
     db.session.commit()
+    if job.outcome == "failed":
+        _give_up(job, message)
+
+
+def _give_up(job: Job, message: str) -> None:
+    # Work that will never be done must be reported, not just left as a row nobody reads.
+    log.error("job %s (%s) failed for good after %d attempt(s): %s", job.id, job.kind, job.attempts, message)
+    hook = _give_up_hooks.get(job.kind)
+    if hook is None:
+        return
+    try:
+        hook(dict(job.payload), message)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the job stays failed either way; the worker must go on
+        db.session.rollback()
+        log.exception("job %s (%s): its give-up hook failed", job.id, job.kind)
 
 
 def prune_finished(older_than: int) -> int:

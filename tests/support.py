@@ -183,3 +183,42 @@ def follow_to_rp(http, response, *, email=None, password=PASSWORD, consent=True,
         else:
             response = page
     raise AssertionError("too many redirects")
+
+
+# --- messages (idp/notifications) ----------------------------------------------------------------
+def _deliver_queued(app, to=None) -> None:
+    """Run due jobs, and wait for any message still being sent by the app's own worker thread."""
+    from idp import jobs
+    from idp.models import OutboundMessage
+
+    def settled():
+        jobs.run_due()
+        pending = OutboundMessage.query.filter(OutboundMessage.status == "pending")
+        if to is not None:
+            pending = pending.filter(OutboundMessage.to_address == to)
+        return pending.count() == 0
+
+    with app.app_context():
+        wait_until(settled, timeout=5)
+
+
+def outbox(app, to=None) -> list:
+    """The messages kept by the development outbox (to ``to``, or to anyone), newest last, after running due jobs.
+
+    Each has ``channel``, ``to``, ``template``, ``language``, ``subject``, ``body`` and ``text`` (one line)."""
+    from idp.notifications.adapters.outbox import read
+
+    _deliver_queued(app, to)
+    with app.app_context():
+        return [entry for entry in read(app.extensions["idp"].settings.secret_key, to=to) if entry.body]
+
+
+def last_code(app, to) -> str:
+    """The 6-digit code in the newest message to ``to`` that has one (voice reads it digit by digit)."""
+    import re
+
+    for entry in reversed(outbox(app, to)):
+        match = re.search(r"(?<!\d)\d(?: ?\d){5}(?!\d)", entry.body)
+        if match:
+            return match.group(0).replace(" ", "")
+    raise AssertionError(f"no code has been sent to {to}")

@@ -1,0 +1,207 @@
+"""What every message says, in English and Welsh: one registry, placeholders written ``((name))`` as in GOV.UK Notify.
+
+Each template lists the channels it can go by (an email has a subject and a body; SMS and voice have one
+text). Codes are 6 digits and expire after ``CODE_TTL_SECONDS``; a message carrying one is not worth
+sending after that (``max_age``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+LANGUAGES = ("en", "cy")
+CHANNELS = ("email", "sms", "voice")
+CODE_TTL_SECONDS = 300  # "It expires in 5 minutes" below
+_PLACEHOLDER = re.compile(r"\(\((\w+)\)\)")
+
+
+class TemplateError(ValueError):
+    """An unknown template, language or channel, or personalisation that does not fill the template."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str  # empty for SMS and voice
+    body: str
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    email: dict[str, tuple[str, str]] = field(default_factory=dict)  # language -> (subject, body)
+    sms: dict[str, str] = field(default_factory=dict)
+    voice: dict[str, str] = field(default_factory=dict)
+    max_age: int | None = None  # seconds after which the message is pointless (its code has expired)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(channel for channel in CHANNELS if getattr(self, channel))
+
+
+def _fill(text: str, values: dict) -> str:
+    def value(match):
+        if match.group(1) not in values:
+            raise TemplateError(f"personalisation is missing {match.group(1)!r}")
+        return str(values[match.group(1)])
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def _spoken(values: dict) -> dict:
+    # Text-to-speech reads "123456" as a number; digits apart are read one at a time.
+    return {k: " ".join(v) if isinstance(v, str) and v.isdigit() else v for k, v in values.items()}
+
+
+def render(name: str, channel: str, language: str, personalisation: dict) -> Rendered:
+    """The message ``name`` for ``channel`` in ``language``, filled in; ``TemplateError`` if that cannot be done."""
+    template = TEMPLATES.get(name)
+    if template is None:
+        raise TemplateError(f"no message template {name!r}")
+    if language not in LANGUAGES:
+        raise TemplateError(f"messages are in {', '.join(LANGUAGES)}, not {language!r}")
+    if channel not in template.channels:
+        raise TemplateError(f"{name} cannot be sent by {channel!r} (only {', '.join(template.channels)})")
+    if channel == "email":
+        subject, body = template.email[language]
+        return Rendered(_fill(subject, personalisation), _fill(body, personalisation))
+    if channel == "voice":
+        return Rendered("", _fill(template.voice[language], _spoken(personalisation)))
+    return Rendered("", _fill(template.sms[language], personalisation))
+
+
+_IGNORE_EN = "If you did not ask for this code, you can ignore this email. Do not share this code with anyone."
+_IGNORE_CY = ("Os na wnaethoch ofyn am y cod hwn, gallwch anwybyddu'r e-bost hwn. "
+              "Peidiwch â rhannu'r cod hwn ag unrhyw un.")
+_NOT_YOU_EN = "If you did not make this change, contact NHS login support straight away."
+_NOT_YOU_CY = "Os na wnaethoch chi'r newid hwn, cysylltwch â chymorth NHS login ar unwaith."
+
+_TEMPLATES = (
+    Template(
+        "email_confirmation_code", max_age=CODE_TTL_SECONDS,
+        email={
+            "en": ("Your NHS login confirmation code",
+                   "Your NHS login confirmation code is ((code)).\n\n"
+                   "Enter this code to confirm your email address. It expires in 5 minutes.\n\n" + _IGNORE_EN),
+            "cy": ("Eich cod cadarnhau NHS login",
+                   "Eich cod cadarnhau NHS login yw ((code)).\n\n"
+                   "Rhowch y cod hwn i gadarnhau eich cyfeiriad e-bost. Mae'n dod i ben ymhen 5 munud.\n\n" + _IGNORE_CY),
+        },
+    ),
+    Template(
+        "phone_confirmation_code", max_age=CODE_TTL_SECONDS,
+        sms={
+            "en": "Your NHS login confirmation code is ((code)). It expires in 5 minutes. Do not share it with anyone.",
+            "cy": "Eich cod cadarnhau NHS login yw ((code)). Mae'n dod i ben ymhen 5 munud. Peidiwch â'i rannu ag unrhyw un.",
+        },
+        voice={
+            "en": "This is NHS login. Your confirmation code is ((code)). Again, your code is ((code)). "
+                  "It expires in 5 minutes.",
+            "cy": "Dyma NHS login. Eich cod cadarnhau yw ((code)). Unwaith eto, eich cod yw ((code)). "
+                  "Mae'n dod i ben ymhen 5 munud.",
+        },
+    ),
+    Template(
+        "login_code", max_age=CODE_TTL_SECONDS,
+        email={
+            "en": ("Your NHS login security code",
+                   "Your NHS login security code is ((code)).\n\n"
+                   "Enter this code to log in. It expires in 5 minutes.\n\n" + _IGNORE_EN),
+            "cy": ("Eich cod diogelwch NHS login",
+                   "Eich cod diogelwch NHS login yw ((code)).\n\n"
+                   "Rhowch y cod hwn i fewngofnodi. Mae'n dod i ben ymhen 5 munud.\n\n" + _IGNORE_CY),
+        },
+        sms={
+            "en": "Your NHS login security code is ((code)). It expires in 5 minutes. Do not share it with anyone.",
+            "cy": "Eich cod diogelwch NHS login yw ((code)). Mae'n dod i ben ymhen 5 munud. Peidiwch â'i rannu ag unrhyw un.",
+        },
+        voice={
+            "en": "This is NHS login. Your security code is ((code)). Again, your code is ((code)). "
+                  "It expires in 5 minutes.",
+            "cy": "Dyma NHS login. Eich cod diogelwch yw ((code)). Unwaith eto, eich cod yw ((code)). "
+                  "Mae'n dod i ben ymhen 5 munud.",
+        },
+    ),
+    Template(
+        "already_registered",
+        email={
+            "en": ("Someone tried to create an NHS login with your email address",
+                   "Someone tried to create an NHS login using this email address, but you already have an NHS login.\n\n"
+                   "If this was you, log in with your email address and password. If you have forgotten your "
+                   "password, you can reset it from the login page.\n\n"
+                   "If this was not you, you do not need to do anything. Your NHS login has not been changed."),
+            "cy": ("Ceisiodd rhywun greu NHS login gyda'ch cyfeiriad e-bost",
+                   "Ceisiodd rhywun greu NHS login gan ddefnyddio'r cyfeiriad e-bost hwn, ond mae gennych NHS login yn barod.\n\n"
+                   "Os mai chi oedd hyn, mewngofnodwch gyda'ch cyfeiriad e-bost a'ch cyfrinair. Os ydych wedi "
+                   "anghofio eich cyfrinair, gallwch ei ailosod o'r dudalen mewngofnodi.\n\n"
+                   "Os nad chi oedd hyn, nid oes angen i chi wneud dim. Nid yw eich NHS login wedi newid."),
+        },
+    ),
+    Template(
+        "password_reset_code", max_age=CODE_TTL_SECONDS,
+        email={
+            "en": ("Your NHS login password reset code",
+                   "Your NHS login password reset code is ((code)).\n\n"
+                   "Enter this code to reset your password. It expires in 5 minutes.\n\n"
+                   "If you did not ask to reset your password, you can ignore this email. "
+                   "Your password has not been changed. Do not share this code with anyone."),
+            "cy": ("Eich cod ailosod cyfrinair NHS login",
+                   "Eich cod ailosod cyfrinair NHS login yw ((code)).\n\n"
+                   "Rhowch y cod hwn i ailosod eich cyfrinair. Mae'n dod i ben ymhen 5 munud.\n\n"
+                   "Os na wnaethoch ofyn i ailosod eich cyfrinair, gallwch anwybyddu'r e-bost hwn. "
+                   "Nid yw eich cyfrinair wedi newid. Peidiwch â rhannu'r cod hwn ag unrhyw un."),
+        },
+        sms={
+            "en": "Your NHS login password reset code is ((code)). It expires in 5 minutes. Do not share it with anyone.",
+            "cy": "Eich cod ailosod cyfrinair NHS login yw ((code)). Mae'n dod i ben ymhen 5 munud. "
+                  "Peidiwch â'i rannu ag unrhyw un.",
+        },
+    ),
+    Template(
+        "email_changed",  # sent to the old address, so its owner hears of a change they did not make
+        email={
+            "en": ("Your NHS login email address has been changed",
+                   "The email address for your NHS login has been changed. We will now send emails about your "
+                   "NHS login to the new address.\n\n" + _NOT_YOU_EN),
+            "cy": ("Mae eich cyfeiriad e-bost NHS login wedi newid",
+                   "Mae'r cyfeiriad e-bost ar gyfer eich NHS login wedi'i newid. Byddwn nawr yn anfon negeseuon "
+                   "e-bost am eich NHS login i'r cyfeiriad newydd.\n\n" + _NOT_YOU_CY),
+        },
+    ),
+    Template(
+        "phone_changed",
+        email={
+            "en": ("Your NHS login phone number has been changed",
+                   "The phone number for your NHS login has been changed.\n\n" + _NOT_YOU_EN),
+            "cy": ("Mae eich rhif ffôn NHS login wedi newid",
+                   "Mae'r rhif ffôn ar gyfer eich NHS login wedi'i newid.\n\n" + _NOT_YOU_CY),
+        },
+        sms={
+            "en": "The phone number for your NHS login has been changed. " + _NOT_YOU_EN,
+            "cy": "Mae'r rhif ffôn ar gyfer eich NHS login wedi'i newid. " + _NOT_YOU_CY,
+        },
+    ),
+    Template(
+        "password_changed",
+        email={
+            "en": ("Your NHS login password has been changed",
+                   "The password for your NHS login has been changed.\n\n"
+                   "If you did not make this change, reset your password and contact NHS login support straight away."),
+            "cy": ("Mae eich cyfrinair NHS login wedi newid",
+                   "Mae'r cyfrinair ar gyfer eich NHS login wedi'i newid.\n\n"
+                   "Os na wnaethoch chi'r newid hwn, ailosodwch eich cyfrinair a chysylltwch â chymorth NHS login "
+                   "ar unwaith."),
+        },
+    ),
+    Template(
+        "account_deleted",
+        email={
+            "en": ("Your NHS login has been deleted",
+                   "Your NHS login has been deleted. You can no longer use it to log in to health and care "
+                   "services.\n\nIf you did not ask for this, contact NHS login support straight away."),
+            "cy": ("Mae eich NHS login wedi'i ddileu",
+                   "Mae eich NHS login wedi'i ddileu. Ni allwch ei ddefnyddio mwyach i fewngofnodi i wasanaethau "
+                   "iechyd a gofal.\n\nOs na wnaethoch ofyn am hyn, cysylltwch â chymorth NHS login ar unwaith."),
+        },
+    ),
+)
+TEMPLATES: dict[str, Template] = {template.name: template for template in _TEMPLATES}
