@@ -32,4 +32,8 @@ class Person(db.Model):
 
     @staticmethod
     def normalise_email(email: str) -> str:
-        return (email or "").strip().lower()
+        """NFKC, trimmed and case-folded, so look-alike spellings cannot make a second account."""
+        # Imported here: idp.authentication's __init__ loads the sessions, which load these models.
+        from ..authentication.email_address import normalise_email
+
+        return normalise_email(email)
