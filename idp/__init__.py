@@ -75,11 +75,11 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     server = IdentityProviderServer()
     server.init_app(app)
     app.extensions["idp"] = Provider(settings, keystore, TokenIssuer(settings, keystore), server)
-    from . import jobs
+    from . import jobs, notifications  # noqa: F401 - notifications registers its send_message job handler
 
     jobs.init_app(app)
 
-    from . import i18n, web
+    from . import i18n, surfaces, web
     from .accounts import bp as accounts_bp
     from .protocol.endpoints import bp as protocol_bp
 
@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     i18n.init_app(app, os.path.join(ROOT, "translations"))
     app.register_blueprint(protocol_bp)
     app.register_blueprint(accounts_bp)
+    surfaces.install(app)  # after every blueprint: sessions, errors and headers read it
 
     proxies = int(os.environ.get("IDP_TRUSTED_PROXIES", "0") or 0)
     if proxies:

@@ -68,16 +68,23 @@ def select_locale() -> str:
         return DEFAULT
     record = _current_interaction()
     if record is not None:
-        chosen = record.get("lang") if record.get("lang") in SUPPORTED else None
-        chosen = chosen or first_supported((record.get("params") or {}).get("ui_locales"))
+        chosen = record.lang if record.lang in SUPPORTED else None
+        chosen = chosen or first_supported((record.params or {}).get("ui_locales"))
         if chosen:
-            return chosen
+            return _keep(chosen)
     elif request.endpoint in ("protocol.authorize", "protocol.logout"):
         chosen = first_supported(_request_value("ui_locales"))
         if chosen:
-            return chosen
+            return _keep(chosen)
     chosen = session.get("lang")
     return chosen if chosen in SUPPORTED else DEFAULT
+
+
+def _keep(chosen: str) -> str:
+    # A language the service asked for (ui_locales) stays for this browser, as the language link's does.
+    if not getattr(session, "sessionless", True) and session.get("lang") != chosen and session.get("lang") is None:
+        session["lang"] = chosen
+    return chosen
 
 
 def remember_choice() -> None:
@@ -89,8 +96,10 @@ def remember_choice() -> None:
 
     session["lang"] = chosen
     interaction_id = _interaction_id()
-    if interactions.load(interaction_id) is not None:
-        interactions.update(interaction_id, lang=chosen)
+    interaction = interactions.load(interaction_id)
+    if interaction is not None:
+        interaction.lang = chosen
+        interactions.save(interaction)
 
 
 def current_language() -> str:

@@ -24,9 +24,14 @@ from ..protocol.authorization import requested_claim_names_for
 from ..protocol.claims import describe_claims
 from ..protocol.grants import revoke_grants_of
 from ..web import allow_form_target
-from .login import log_in_with_password
+from ..authentication.factors.password import Outcome, check_password
+from ..clock import now
+from ..i18n import N_
 
 bp = Blueprint("accounts", __name__)
+interactions.register_kind("login", "accounts.login")
+interactions.register_kind("consent", "accounts.consent")
+GENERIC_FAILURE = N_("Enter a correct email address and password")
 
 
 def _settings():
@@ -42,23 +47,27 @@ def home():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     interaction_id = request.args.get("interaction")
-    record = interactions.load(interaction_id) if interaction_id else None
-    if interaction_id and record is None:
+    interaction = interactions.load(interaction_id) if interaction_id else None
+    if interaction_id and interaction is None:
         return _timed_out()
-    params = (record or {}).get("params", {})
-    client = db.session.get(Client, record["client_id"]) if record else None
+    params = interaction.params if interaction else {}
+    client = db.session.get(Client, interaction.client_id) if interaction and interaction.client_id else None
     allow_form_target(params.get("redirect_uri"))  # the login finishes with a redirect to the client
-    email = request.form.get("email", params.get("login_hint", "") if "@" in params.get("login_hint", "") else "")
+    hint = params.get("login_hint") or ""
+    email = request.form.get("email", hint if "@" in hint else "")
     errors = []
     if request.method == "POST":
-        result = log_in_with_password(
-            request.form.get("email", ""), request.form.get("password", ""), request.remote_addr or "unknown", _settings()
-        )
-        if result.person is not None:
-            if record:
-                interactions.login_finished(interaction_id, result.person.id)
-            return redirect(interactions.resume_url(interaction_id) if record else url_for("accounts.account"))
-        errors = result.errors
+        errors = _login_form_errors(request.form.get("email", ""), request.form.get("password", ""))
+        if not errors:
+            result = check_password(request.form["email"], request.form["password"],
+                                    request.remote_addr or "unknown", _settings())
+            if result.outcome is Outcome.OK:
+                emit("login.succeeded", person_id=result.person.id, components=["Cp"])
+                if interaction is None:
+                    interaction = interactions.start("login", params={}, client_id=None,
+                                                     return_to=url_for("accounts.account"))
+                return redirect(interactions.finish_login(interaction, result.person.id, {"Cp": now()}))
+            errors = [{"field": "email", "message": _password_failure(result.outcome)}]
     return render_template(
         "accounts/login.html", email=email, errors=errors, client_name=client.name if client else None,
         action=url_for("accounts.login", interaction=interaction_id) if interaction_id else url_for("accounts.login"),
@@ -66,34 +75,50 @@ def login():
     ), (400 if errors else 200)
 
 
+def _login_form_errors(email: str, password: str) -> list[dict]:
+    errors = []
+    if not email:
+        errors.append({"field": "email", "message": gettext("Enter your email address")})
+    elif "@" not in email or len(email) > 320:
+        errors.append({"field": "email", "message": gettext(
+            "Enter an email address in the correct format, like name@example.com")})
+    if not password:
+        errors.append({"field": "password", "message": gettext("Enter your password")})
+    return errors
+
+
+def _password_failure(outcome: Outcome) -> str:
+    # Never says whether the account exists; a lockout reads the same for every address.
+    if outcome is Outcome.THROTTLED:
+        return gettext("You have tried to log in too many times. Wait 15 minutes, then try again.")
+    return gettext(GENERIC_FAILURE)
+
+
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
-    interaction_id = request.args.get("interaction")
-    record = interactions.load(interaction_id)
-    login = login_for_interaction(record)  # an asserted_login_identity logs in for the request only
-    if record is None or login is None:
+    interaction = interactions.load(request.args.get("interaction"))
+    login = login_for_interaction(interaction)  # an asserted_login_identity logs in for the request only
+    if interaction is None or login is None or not interaction.is_authorization:
         return _timed_out()
-    client = db.session.get(Client, record["client_id"])
+    client = db.session.get(Client, interaction.client_id)
     if client is None:
         abort(400)
-    allow_form_target(record["params"].get("redirect_uri"))
-    names = requested_claim_names_for(record["params"], client)
+    allow_form_target(interaction.params.get("redirect_uri"))
+    names = requested_claim_names_for(interaction.params, client)
     if request.method == "POST":
         decision = request.form.get("decision")
         if decision == "allow":
-            scopes = [s for s in (record["params"].get("scope") or "").split() if s in client.scopes]
+            scopes = [s for s in (interaction.params.get("scope") or "").split() if s in client.scopes]
             # On an asserted login the browser may not be the person's own: this request only, not remembered.
-            if parked_login(record) is None:
+            if parked_login(interaction) is None:
                 _remember_consent(login.person_id, client.client_id, scopes, names)
-            interactions.consent_given(interaction_id)
             emit("consent.given", client_id=client.client_id, person_id=login.person_id)
-            return redirect(interactions.resume_url(interaction_id))
+            return redirect(interactions.decide_consent(interaction, True))
         if decision == "deny":
-            interactions.consent_refused(interaction_id)
             emit("consent.refused", client_id=client.client_id, person_id=login.person_id)
-            return redirect(interactions.resume_url(interaction_id))
+            return redirect(interactions.decide_consent(interaction, False))
     return render_template("accounts/consent.html", client_name=client.name, claims=describe_claims(names),
-                           action=url_for("accounts.consent", interaction=interaction_id), errors=[])
+                           action=url_for("accounts.consent", interaction=interaction.id), errors=[])
 
 
 def _timed_out():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import session
 from flask.sessions import SessionInterface, SessionMixin
@@ -17,10 +17,10 @@ from werkzeug.datastructures import CallbackDict
 
 from ..clock import now
 from ..extensions import db
+from ..levels import AuthenticationComponent
 from ..models import BrowserSession
+from ..surfaces import surface_of
 
-# Machine-to-machine endpoints never carry a browser session; skip the lookup.
-SESSIONLESS_PREFIXES = ("/static/", "/token", "/userinfo", "/.well-known/", "/revoke", "/introspect", "/trustmark")
 
 
 def _hash(key: str) -> str:
@@ -29,10 +29,21 @@ def _hash(key: str) -> str:
 
 @dataclass(frozen=True)
 class Login:
+    """Who is logged in, and when each authentication component was last proven."""
+
     person_id: str
-    auth_time: int
+    auth_time: int  # OIDC Core 2: the last time the person really authenticated (a step-up moves it)
     components: tuple[str, ...]
     sid: str
+    component_times: dict = field(default_factory=dict, compare=False)  # component -> time proven
+
+    @classmethod
+    def of(cls, person_id: str, component_times: dict, sid: str) -> "Login":
+        times = {c: int(t) for c, t in (component_times or {}).items()}
+        return cls(person_id, max(times.values(), default=0), tuple(sorted(times, key=_ORDER.index)), sid, times)
+
+
+_ORDER = [c.value for c in AuthenticationComponent]
 
 
 class ServerSideSession(CallbackDict, SessionMixin):
@@ -53,12 +64,12 @@ class ServerSideSession(CallbackDict, SessionMixin):
         r = self.record
         if r is None or r.person_id is None or self.ended:
             return None
-        return Login(r.person_id, r.auth_time, tuple(r.components or ()), r.sid)
+        return Login.of(r.person_id, r.component_times or dict.fromkeys(r.components or (), r.auth_time), r.sid)
 
 
 class ServerSideSessionInterface(SessionInterface):
     def open_session(self, app, request):
-        if request.path.startswith(SESSIONLESS_PREFIXES):
+        if not surface_of(request.path, app).has_browser_session:  # APIs and documents: skip the lookup
             return ServerSideSession(sessionless=True)
         key = request.cookies.get(self.get_cookie_name(app))
         if key and len(key) < 100:
@@ -77,7 +88,8 @@ class ServerSideSessionInterface(SessionInterface):
             return
         current = now()
         if sess.pending_login is not None:
-            # Renew at login: a fresh key and sid (session fixation), carrying over only the interaction state.
+            # Renew at login and at every step-up: a fresh key (session fixation), carrying over the interaction
+            # state; a new person also gets a new sid and lifetime.
             _delete(sess)
             sess.record = _new_record(sess, current, app.extensions["idp"].settings.session_ttl, **sess.pending_login)
         elif sess.record is None:
@@ -87,7 +99,7 @@ class ServerSideSessionInterface(SessionInterface):
                     response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
                                            path=self.get_cookie_path(app))
                 return
-            sess.record = _new_record(sess, current, app.extensions["idp"].settings.session_ttl, components=[])
+            sess.record = _new_record(sess, current, app.extensions["idp"].settings.session_ttl)
         elif sess.modified:
             sess.record.data = dict(sess)
             sess.record.updated_at = current
@@ -102,11 +114,16 @@ class ServerSideSessionInterface(SessionInterface):
         response.vary.add("Cookie")
 
 
-def _new_record(sess: ServerSideSession, current: int, ttl: int, **login) -> BrowserSession:
+def _new_record(sess: ServerSideSession, current: int, ttl: int, person_id: str | None = None,
+                component_times: dict | None = None, sid: str | None = None,
+                expires_at: int | None = None) -> BrowserSession:
     sess.key = secrets.token_urlsafe(32)
+    login = Login.of(person_id, component_times or {}, "") if person_id else None
     record = BrowserSession(
-        key_hash=_hash(sess.key), sid=secrets.token_urlsafe(24), data=dict(sess),
-        created_at=current, updated_at=current, expires_at=current + ttl, **login,
+        key_hash=_hash(sess.key), sid=sid or secrets.token_urlsafe(24), data=dict(sess),
+        person_id=person_id, auth_time=login.auth_time if login else None,
+        components=list(login.components) if login else [], component_times=dict(component_times or {}),
+        created_at=current, updated_at=current, expires_at=expires_at or current + ttl,
     )
     db.session.add(record)
     return record
@@ -123,20 +140,23 @@ def current_login() -> Login | None:
     """The login of this browser, or None. Reads the session row loaded for this request."""
     if isinstance(session, ServerSideSession) and session.pending_login is not None:
         p = session.pending_login
-        return Login(p["person_id"], p["auth_time"], tuple(p["components"]), "")
+        return Login.of(p["person_id"], p["component_times"], p.get("sid") or "")
     return getattr(session, "login", None)
 
 
-def establish_login(person_id: str, components: list[str], auth_time: int | None = None) -> None:
-    """Record a successful login; the session key and sid are renewed when the response is sent."""
+def establish_login(person_id: str, proven: dict[str, int]) -> None:
+    """Record that ``person_id`` proved these components (component -> time); the key is renewed on save.
+
+    A step-up by the same person adds to what the session had and keeps its ``sid`` (the relying
+    parties' handle for back-channel logout) and its absolute expiry; another person starts afresh.
+    """
     existing = current_login()
-    merged = list(components)
-    # Step-up inside the same session adds components; a different person starts afresh.
+    times = {c: int(t) for c, t in proven.items()}
+    carry = {}
     if existing and existing.person_id == person_id:
-        merged = sorted(set(existing.components) | set(components))
-    session.pending_login = {
-        "person_id": person_id, "auth_time": auth_time or now(), "components": merged,
-    }
+        times = {**existing.component_times, **times}
+        carry = {"sid": existing.sid, "expires_at": session.record.expires_at if session.record else None}
+    session.pending_login = {"person_id": person_id, "component_times": times, **carry}
     session.modified = True
 
 

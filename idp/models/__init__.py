@@ -1,9 +1,12 @@
 """Storage: one small module per domain record. Times are UTC epoch seconds."""
+from .authenticators import AuthenticatorApp, Passkey, WebAuthnUser
 from .clients import Client
+from .codes import FactorFailures, OneTimeCode, RememberedDevice
 from .consent import ClientUserMetadata, Consent
 from .grants import AuthorizationCode, Grant, IssuedToken
 from .jobs import Job
 from .keys import SigningKey
+from .messages import OutboundMessage
 from .people import Person
 from .registration import InitialAccessToken, PushedAuthorizationRequest
 from .replay import UsedAssertion
@@ -11,6 +14,9 @@ from .sessions import BrowserSession
 from .throttle import FailedAttempt
 
 __all__ = [
+    "AuthenticatorApp",
+    "Passkey",
+    "WebAuthnUser",
     "Client",
     "Person",
     "BrowserSession",
@@ -23,6 +29,10 @@ __all__ = [
     "UsedAssertion",
     "FailedAttempt",
     "Job",
+    "OutboundMessage",
     "InitialAccessToken",
     "PushedAuthorizationRequest",
+    "OneTimeCode",
+    "RememberedDevice",
+    "FactorFailures",
 ]

@@ -19,6 +19,7 @@ class BrowserSession(db.Model):
     person_id = db.Column(db.String(36), db.ForeignKey("person.id", ondelete="CASCADE"), index=True)
     auth_time = db.Column(db.Integer)
     components = db.Column(JSON, nullable=False, default=list)  # authentication components achieved: Cp, Cd...
+    component_times = db.Column(JSON)  # component -> when it was last proven (auth_time is the latest)
     data = db.Column(JSON, nullable=False, default=dict)
     created_at = db.Column(db.Integer, nullable=False, default=now)
     updated_at = db.Column(db.Integer, nullable=False, default=now)

@@ -79,7 +79,7 @@ def accept(value: str, client: Client, settings) -> Login:
     except InvalidVectorError:
         raise AssertionRefused("the ID token has no usable vot") from None
     _spend(partner.client_id, claims["jti"], int(claims["exp"]))
-    return Login(token.person_id, int(token.auth_time), components, sid)
+    return Login.of(token.person_id, dict.fromkeys(components, int(token.auth_time)), sid)
 
 
 def _partner(value: str, client: Client) -> tuple[Client, str, str | None]:
@@ -139,7 +139,7 @@ def _spend(partner_id: str, jti: str, exp: int) -> None:
 
 
 # --- the parked request ---------------------------------------------------------------------
-def login_from_assertion(params: dict, interaction: dict | None, client: Client) -> Login | None:
+def login_from_assertion(params: dict, interaction, client: Client) -> Login | None:
     """The login an assertion stands for in this request, or None (then the browser's own login applies).
 
     A fresh request verifies the parameter (and drops it: a spent credential is not parked); a
@@ -166,14 +166,14 @@ def parked(login: Login) -> dict:
             "sid": login.sid}
 
 
-def parked_login(record: dict | None) -> Login | None:
+def parked_login(interaction) -> Login | None:
     """The accepted assertion's login a parked request runs with, if any and its browser session is live."""
-    value = (record or {}).get("asserted_login")
-    if not isinstance(value, dict) or record.get("logged_in_as") or not session_is_live(value.get("sid")):
+    value = interaction.asserted_login if interaction is not None else None
+    if not isinstance(value, dict) or interaction.logged_in_as or not session_is_live(value.get("sid")):
         return None
-    return Login(value["person_id"], value["auth_time"], tuple(value["components"]), value["sid"])
+    return Login.of(value["person_id"], dict.fromkeys(value["components"], value["auth_time"]), value["sid"])
 
 
-def login_for_interaction(record: dict | None) -> Login | None:
+def login_for_interaction(record) -> Login | None:
     """The login a parked request runs with: an accepted assertion's, else this browser's (consent page)."""
     return parked_login(record) or current_login()

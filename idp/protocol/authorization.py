@@ -33,6 +33,7 @@ from ..levels import (
 from ..models import AuthorizationCode, Client, Consent, Grant, Person
 from ..models.grants import token_hash
 from . import interactions
+from .interactions import Interaction
 from .asserted_login import login_from_assertion
 from .claims import (
     ClaimsRequestError,
@@ -77,18 +78,21 @@ class ErrorRedirect(Exception):
 
 
 class Interact(Exception):
-    """The person must do something (``login`` or ``consent``) before the request can finish."""
+    """The person must do something (``login``, ``step_up``, ``consent``) before the request can finish.
 
-    def __init__(self, kind: str):
+    ``needs`` says what, for the pages: ``{"vectors": [...]}``, the vectors the journey must reach.
+    """
+
+    def __init__(self, kind: str, needs: dict | None = None):
         super().__init__(kind)
         self.kind = kind
+        self.needs = needs or {}
 
 
 @dataclass
 class AuthorizationRequest:
     params: dict
-    interaction_id: str | None = None
-    interaction: dict = field(default_factory=dict)
+    interaction: Interaction | None = None  # the parked request this run resumes, if any
     client: Client | None = None
     redirect_uri: str | None = None
     scopes: list[str] = field(default_factory=list)
@@ -283,7 +287,8 @@ def check_login(req: AuthorizationRequest, settings) -> None:
     from .subjects import subject_for
 
     # Only a login the person finished inside this request counts as fresh (set by the login surface).
-    logged_in_here = req.login is not None and req.interaction.get("logged_in_as") == req.login.person_id
+    logged_in_here = (req.login is not None and req.interaction is not None
+                      and req.interaction.logged_in_as == req.login.person_id)
     hinted_someone_else = req.hinted_subject is not None and req.login is not None and (
         req.hinted_subject != subject_for(req.person, req.client))
     reason = None
@@ -305,22 +310,35 @@ def check_login(req: AuthorizationRequest, settings) -> None:
         return
     if "none" in req.prompts:
         raise ErrorRedirect(req.client.prompt_none_error, "The person must log in.")
-    raise Interact("login")
+    raise Interact("login", needs={"vectors": [str(v) for v in req.vectors]})
 
 
 def check_vot(req: AuthorizationRequest, settings) -> None:
-    """Never assert less than asked: no requested vector satisfied means no code (interface.md Levels)."""
+    """Never assert less than asked (interface.md Levels): a missing component is a step-up inside this
+    request; a missing proofing level is refused until the proofing journey exists."""
     level = ProofingLevel[req.person.proofing_level]
     req.vot = choose_vot(req.vectors, level, req.login.components)
     if req.vot is not None:
         return
+    # The step-up journey's pages register the "step_up" kind; until they do, a missing component is refused.
+    reachable = [v for v in req.vectors if level.satisfies(v.proofing)] if interactions.has_kind("step_up") else []
+    if reachable and "none" in req.prompts:
+        raise ErrorRedirect("interaction_required", "The person must authenticate further for the level asked for.")
+    if reachable:
+        needs = {"vectors": [str(v) for v in reachable]}
+        # An asserted login is not this browser's own: a step-up starts with a login of its own.
+        raise Interact("login" if req.asserted_login else "step_up", needs=needs)
     if "none" in req.prompts:
         raise ErrorRedirect("interaction_required", "The person must do more to reach the level asked for.")
     emit("authorization.level_not_met", client_id=req.client.client_id, asked=[str(v) for v in req.vectors])
-    raise ErrorRedirect(
-        "access_denied",
-        "The person has not reached any of the requested vectors of trust.",
-    )
+    raise ErrorRedirect("access_denied", "The person has not reached any of the requested vectors of trust.")
+
+
+def check_not_abandoned(req: AuthorizationRequest, settings) -> None:
+    """interface.md Levels: a person who leaves the journey sends the relying party access_denied."""
+    if req.interaction is not None and req.interaction.steps.get("abandoned"):
+        emit("authorization.abandoned", client_id=req.client.client_id, kind=req.interaction.kind)
+        raise ErrorRedirect("access_denied", "The person chose not to continue.")
 
 
 def requested_claim_names(req: AuthorizationRequest) -> list[str]:
@@ -334,7 +352,7 @@ def requested_claim_names(req: AuthorizationRequest) -> list[str]:
 
 
 def check_consent(req: AuthorizationRequest, settings) -> None:
-    decision = req.interaction.get("consent")
+    decision = req.interaction.consent if req.interaction else None
     if decision == "deny":
         raise ErrorRedirect("access_denied", "The person chose not to share their information.")
     if decision == "allow":
@@ -364,6 +382,7 @@ STEPS: list[Callable] = [
     check_claims,
     check_vtr,
     check_id_token_hint,
+    check_not_abandoned,
     load_login,
     load_asserted_login,
     check_login,
@@ -371,7 +390,7 @@ STEPS: list[Callable] = [
     check_consent,
 ]
 # /par checks a pushed request before anyone is there to log in (RFC 9126 2.1): every step before load_login.
-STEPS_WITHOUT_PERSON: list[Callable] = STEPS[: STEPS.index(load_login)]
+STEPS_WITHOUT_PERSON: list[Callable] = STEPS[: STEPS.index(check_not_abandoned)]
 
 
 def run(req: AuthorizationRequest, settings) -> None:
@@ -407,8 +426,8 @@ def issue_code(req: AuthorizationRequest, settings) -> str:
         used_at=None,
     ))
     db.session.commit()
-    if req.interaction_id:
-        interactions.finish(req.interaction_id)
+    if req.interaction is not None:
+        interactions.finish(req.interaction.id)
     emit("authorization.granted", client_id=req.client.client_id, grant_id=grant_id, vot=str(req.vot))
     return success_location(req, settings, code)
 
@@ -423,8 +442,8 @@ def error_location(req: AuthorizationRequest, settings, error: ErrorRedirect) ->
     if req.get("state") is not None:
         params.append(("state", req.get("state")))
     params.append(("iss", settings.issuer))
-    if req.interaction_id:
-        interactions.finish(req.interaction_id)
+    if req.interaction is not None:
+        interactions.finish(req.interaction.id)
     return add_params_to_uri(req.redirect_uri, params)
 
 

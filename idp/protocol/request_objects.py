@@ -50,7 +50,7 @@ def load_request_object(req: AuthorizationRequest, settings) -> None:
             req.params = _pushed_parameters(req, request_uri)
         elif request_object:
             req.params = request_object_parameters(request_object, req.client, req.params, settings)
-        if req.client.require_pushed_authorization_requests and not req.pushed and req.interaction_id is None:
+        if req.client.require_pushed_authorization_requests and not req.pushed and req.interaction is None:
             # RFC 9126 6: this client's requests must come through /par (a resumed request already did).
             raise RequestObjectError("invalid_request", "This client must push its authorization requests to /par.")
     except RequestObjectError as error:
