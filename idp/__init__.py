@@ -83,7 +83,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .accounts import bp as accounts_bp
     from .protocol.endpoints import bp as protocol_bp
 
-    web.init_app(app, service_name=os.environ.get("IDP_SERVICE_NAME", "NHS login"))
+    web.init_app(app, service_name=settings.service_name)
     i18n.init_app(app, os.path.join(ROOT, "translations"))
     app.register_blueprint(protocol_bp)
     app.register_blueprint(accounts_bp)

@@ -64,6 +64,7 @@ def _message_default(env: dict) -> str:
 class Settings:
     env: str = "development"
     issuer: str = "http://127.0.0.1:5000"
+    service_name: str = "NHS login"  # in page headers, authenticator apps and passkey prompts
     secret_key: str = DEV_SECRET_KEY
     database_url: str = ""
     code_ttl: int = 60
@@ -105,6 +106,7 @@ class Settings:
             env=env.get("IDP_ENV", "development"),
             issuer=env.get("IDP_ISSUER", f"http://127.0.0.1:{port}").rstrip("/"),
             secret_key=env.get("IDP_SECRET_KEY", DEV_SECRET_KEY),
+            service_name=env.get("IDP_SERVICE_NAME") or "NHS login",
             database_url=env.get("IDP_DATABASE_URL")
             or "sqlite:///" + os.path.join(os.path.abspath(instance_path), "idp.sqlite3"),
             code_ttl=_int(env, "IDP_CODE_TTL", 60),

@@ -82,7 +82,7 @@ def select_locale() -> str:
 
 def _keep(chosen: str) -> str:
     # A language the service asked for (ui_locales) stays for this browser, as the language link's does.
-    if not getattr(session, "sessionless", True) and session.get("lang") != chosen and session.get("lang") is None:
+    if not getattr(session, "sessionless", True) and session.get("lang") is None:
         session["lang"] = chosen
     return chosen
 

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import func, update
 
 from ..clock import now
+from .. import sealing
 from ..extensions import db
 from ..models import OneTimeCode
 from . import throttle
@@ -39,7 +40,7 @@ class TooManyCodes(Exception):
 
 
 def _mac(purpose: str, value: str) -> str:
-    key = hashlib.sha256(b"idp-one-time-codes:" + current_app.extensions["idp"].settings.secret_key.encode()).digest()
+    key = sealing.derived_key(current_app.extensions["idp"].settings.secret_key, b"idp-one-time-codes")
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 

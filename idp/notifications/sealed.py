@@ -5,21 +5,17 @@ opens messages opens nothing else.
 """
 from __future__ import annotations
 
-import base64
-import functools
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .. import sealing
 
 __all__ = ["seal", "unseal", "InvalidToken"]
 
 
-@functools.lru_cache(maxsize=4)
 def _fernet(secret_key: str) -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"idp-messages", info=b"v1").derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return sealing.fernet(secret_key, b"idp-messages")
 
 
 def seal(secret_key: str, value: dict) -> str:

@@ -6,19 +6,17 @@ stored encrypted with a key derived from IDP_SECRET_KEY.
 """
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 from joserfc.jws import extract_compact
 
+from .. import sealing
 from ..clock import now
 from ..extensions import db
 from ..models import SigningKey
@@ -28,10 +26,7 @@ _CACHE_SECONDS = 30
 
 
 def _fernet(secret_key: str) -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"idp-signing-keys", info=b"v1").derive(
-        secret_key.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return sealing.fernet(secret_key, b"idp-signing-keys")
 
 
 def generate_key(alg: str):

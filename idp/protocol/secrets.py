@@ -14,6 +14,7 @@ def hash_client_secret(secret: str) -> str:
 
 
 def verify_client_secret(stored: str, candidate: str | None) -> bool:
-    if not candidate or not stored.startswith("sha256$"):
+    # Bad input is a mismatch, never a crash: metadata may carry any JSON value here.
+    if not isinstance(candidate, str) or not candidate or not stored.startswith("sha256$"):
         return False
     return hmac.compare_digest(stored, hash_client_secret(candidate))

@@ -82,9 +82,10 @@ def test_the_user_handle_is_random_opaque_and_the_same_for_one_person(ctx):
 def test_the_rp_id_and_origin_come_from_the_issuer(ctx):
     passkey, _, _ = ctx
 
-    class Issuer:
-        def __init__(self, issuer):
-            self.issuer = issuer
+    from idp.config import Settings
+
+    def Issuer(issuer):  # noqa: N802 - the real settings, with only the issuer changed
+        return Settings(issuer=issuer)
 
     assert passkey.relying_party(Issuer("https://Login.Example.org/idp")).id == "login.example.org"
     assert passkey.relying_party(Issuer("https://login.example.org:443")).origin == "https://login.example.org"

@@ -317,6 +317,8 @@ def test_update_is_validated_like_a_registration(client, registered):
         400, "invalid_client_metadata")
     assert error_of(manage(client, "PUT", registered, access, {**body, "client_secret": "wrong"})) == (
         400, "invalid_client_metadata")
+    assert error_of(manage(client, "PUT", registered, access, {**body, "client_secret": True})) == (
+        400, "invalid_client_metadata")  # any JSON value is a mismatch, not a server error
     assert error_of(manage(client, "PUT", registered, access, {**body, "response_types": ["token"]})) == (
         400, "invalid_client_metadata")
     read = manage(client, "GET", registered, access).get_json()

@@ -8,7 +8,6 @@ with the options in its server-side interaction state, passes it back once, and 
 """
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -276,8 +275,7 @@ def _default_name(person: Person) -> str:
 
 
 def _service_name(settings) -> str:
-    # rp.name; Settings has no service_name yet, the pages read the env.
-    return getattr(settings, "service_name", None) or os.environ.get("IDP_SERVICE_NAME", "NHS login")
+    return settings.service_name  # rp.name
 
 
 FACTOR = Factor(component=COMPONENT, name="passkey", is_set_up=is_set_up, order=10)

@@ -9,10 +9,7 @@ from IDP_SECRET_KEY.
 """
 from __future__ import annotations
 
-import base64
-import functools
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,11 +17,10 @@ from dataclasses import dataclass
 import pyotp
 import segno
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import delete, update
 
+from ... import sealing
 from ...clock import now
 from ...events import emit
 from ...extensions import db
@@ -154,12 +150,8 @@ def _count_failure(person: Person) -> None:
 
 
 # --- the shared key at rest -------------------------------------------------------------------
-@functools.lru_cache(maxsize=4)
 def _fernet(secret_key: str) -> Fernet:
-    # Its own HKDF salt (RFC 5869 3.1): a key derived for signing keys or messages opens no TOTP secret.
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"idp-authenticator-apps", info=b"v1").derive(
-        secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return sealing.fernet(secret_key, b"idp-authenticator-apps")
 
 
 def _seal(settings, secret: str) -> str:
@@ -176,8 +168,7 @@ def _settings():
 
 
 def _service_name(settings) -> str:
-    # The name the app lists the account under; Settings has no service_name yet, the pages read the env.
-    return getattr(settings, "service_name", None) or os.environ.get("IDP_SERVICE_NAME", "NHS login")
+    return settings.service_name  # the name the app lists the account under
 
 
 FACTOR = Factor(component=COMPONENT, name="authenticator_app", is_set_up=is_set_up, order=10)
