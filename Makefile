@@ -6,6 +6,8 @@ IDP := $(VENV)/bin/idp
 STAMP := $(VENV)/.installed
 ASSETS := idp/static/nhsuk/VERSION
 PYTEST_ARGS ?=
+# The demo relying party's port: `idp demo load` registers its URIs there and scripts/serve.sh serves it there.
+export DEMO_RP_PORT ?= 5001
 
 .PHONY: run test setup install assets db test-sqlite test-postgres benchmark clean
 

@@ -272,11 +272,15 @@ demo_cli = AppGroup("demo", help="Demo data for development and sandpit.")
 
 @demo_cli.command("load")
 def demo_load():
-    """The demo relying party's key and registration, and a few test people (idempotent)."""
+    """The demo relying party's key and registration (at DEMO_RP_BASE_URL or DEMO_RP_PORT), and a few test
+    people (idempotent)."""
     from .demo import load_demo
 
-    for line in load_demo(_ctx().settings):
+    lines = load_demo(_ctx().settings)
+    for line in lines:
         click.echo(line)
+    if any(line.startswith("skipped") for line in lines):
+        raise SystemExit(1)  # `make run` stops here rather than serving a tour whose first click fails
 
 
 # --- conformance ----------------------------------------------------------------------------

@@ -1,19 +1,28 @@
 """Demo data: the demo relying party's key pair and registration, and test people at P0, P5 and P9.
 
 Idempotent, and refused in live. The demo RP's private key is generated under
-keys/ (mode 0600, ignored by git), never committed.
+keys/ (mode 0600, ignored by git), never committed. Its registration is
+clients/demo-rp.json with every URI moved to where scripts/serve.sh serves the
+demo RP (``DEMO_RP_BASE_URL``, else ``http://localhost:$DEMO_RP_PORT``), so the
+tour works on any port.
 """
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import ROOT
-from .clients_sync import sync_directory
-from .models import Person
+from .clients_sync import load_file
+from .extensions import db
+from .models import Client, Person
 from .people import add_test_person
+from .protocol.registration import RegistrationError, register_client, update_client
+
+DEMO_RP_FILE = "demo-rp.json"
+DEMO_RP_DEFAULT_PORT = "5001"
 
 DEMO_PASSWORD = "demo-password-123"
 DEMO_PEOPLE = [
@@ -41,11 +50,54 @@ def ensure_demo_rp_key(keys_dir: str) -> list[str]:
     return [f"created demo relying party key {private_path}"]
 
 
+def demo_rp_base_url(environ=None) -> str:
+    """Where the demo RP is served: the rule of scripts/serve.sh, which starts it."""
+    environ = os.environ if environ is None else environ
+    if environ.get("DEMO_RP_BASE_URL"):
+        return environ["DEMO_RP_BASE_URL"].rstrip("/")
+    port = environ.get("DEMO_RP_PORT") or DEMO_RP_DEFAULT_PORT
+    if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"DEMO_RP_PORT must be a port number, not {port!r}")
+    return f"http://localhost:{int(port)}"
+
+
+def at_base_url(registration: dict, base_url: str) -> dict:
+    """The registration with each redirect, post-logout and back-channel URI moved to ``base_url`` (paths kept)."""
+    def move(uri: str) -> str:
+        return base_url + urlsplit(uri).path
+
+    moved = dict(registration)
+    for field in ("redirect_uris", "post_logout_redirect_uris"):
+        if moved.get(field):
+            moved[field] = [move(uri) for uri in moved[field]]
+    if moved.get("backchannel_logout_uri"):
+        moved["backchannel_logout_uri"] = move(moved["backchannel_logout_uri"])
+    return moved
+
+
+def register_demo_rp(clients_dir: str, development: bool, environ=None) -> str:
+    """Create or update the demo RP from its file, at the URL it is served on, in one write."""
+    path = os.path.join(clients_dir, DEMO_RP_FILE)
+    try:
+        base_url = demo_rp_base_url(environ)
+        data, key = load_file(path)
+        data = at_base_url(data, base_url)
+        client = db.session.get(Client, data["client_id"])
+        if client is None:
+            register_client(data, development=development, client_id=data["client_id"], key=key, source=path)
+        else:
+            update_client(client, data, development=development, key=key)
+    except (RegistrationError, ValueError, OSError) as exc:
+        db.session.rollback()
+        return f"skipped {DEMO_RP_FILE}: {exc}"
+    return f"{'created' if client is None else 'updated'} {data['client_id']} from {DEMO_RP_FILE} at {base_url}"
+
+
 def load_demo(settings) -> list[str]:
     if settings.env == "live":
         return ["demo data is never loaded in live"]
     lines = ensure_demo_rp_key(os.path.join(ROOT, "keys"))
-    lines += sync_directory(os.path.join(ROOT, "clients"), settings.is_development)
+    lines.append(register_demo_rp(os.path.join(ROOT, "clients"), settings.is_development))
     for person in DEMO_PEOPLE:
         if Person.query.filter_by(email=person["email"]).first() is None:
             add_test_person(settings, password=DEMO_PASSWORD, **person)

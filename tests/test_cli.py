@@ -325,6 +325,62 @@ def test_sync_refuses_private_key_file(cli, tmp_path, private_pem_file):
     assert cli("clients", "show", "svc").exit_code != 0
 
 
+# --- demo ----------------------------------------------------------------------------------------
+@pytest.fixture
+def demo_root(tmp_path, monkeypatch):
+    """`idp demo load` over a copy of clients/demo-rp.json, its key made under a temporary keys/."""
+    from idp import ROOT
+
+    (tmp_path / "clients").mkdir()
+    shutil.copy(f"{ROOT}/clients/demo-rp.json", tmp_path / "clients" / "demo-rp.json")
+    monkeypatch.setattr("idp.demo.ROOT", str(tmp_path))
+    monkeypatch.delenv("DEMO_RP_BASE_URL", raising=False)
+    monkeypatch.delenv("DEMO_RP_PORT", raising=False)
+    return tmp_path
+
+
+def demo_rp_uris(cli) -> tuple:
+    shown = json.loads(cli("clients", "show", "demo-rp").output)
+    return shown["redirect_uris"], shown["post_logout_redirect_uris"], shown["backchannel_logout_uri"]
+
+
+def test_demo_load_registers_the_demo_rp_where_make_run_serves_it(cli, demo_root, monkeypatch):
+    monkeypatch.setenv("DEMO_RP_PORT", "5077")
+    first = cli("demo", "load")
+    assert first.exit_code == 0, first.output
+    assert "created demo-rp from demo-rp.json at http://localhost:5077" in first.output
+    assert (demo_root / "keys" / "demo-rp-private.pem").exists()
+    assert demo_rp_uris(cli) == (["http://localhost:5077/callback"], ["http://localhost:5077/"],
+                                 "http://localhost:5077/backchannel-logout")
+
+    monkeypatch.delenv("DEMO_RP_PORT")  # the next `make run` on the default port moves it back
+    assert "updated demo-rp" in cli("demo", "load").output
+    assert demo_rp_uris(cli) == (["http://localhost:5001/callback"], ["http://localhost:5001/"],
+                                 "http://localhost:5001/backchannel-logout")
+
+    monkeypatch.setenv("DEMO_RP_BASE_URL", "http://127.0.0.1:6000/")  # as scripts/serve.sh: it wins over the port
+    monkeypatch.setenv("DEMO_RP_PORT", "5077")
+    assert cli("demo", "load").exit_code == 0
+    assert demo_rp_uris(cli)[0] == ["http://127.0.0.1:6000/callback"]
+
+
+def test_demo_load_refuses_a_bad_demo_rp_port(cli, demo_root, monkeypatch):
+    monkeypatch.setenv("DEMO_RP_PORT", "50x1")
+    result = cli("demo", "load")
+    assert result.exit_code != 0
+    assert "skipped demo-rp.json: DEMO_RP_PORT must be a port number" in result.output
+    assert cli("clients", "show", "demo-rp").exit_code != 0
+
+
+def test_the_demo_rp_sends_the_redirect_uri_demo_load_registers(monkeypatch):
+    from clients.demo_rp.app import create_app
+    from idp.demo import demo_rp_base_url
+
+    monkeypatch.delenv("DEMO_RP_BASE_URL", raising=False)
+    monkeypatch.setenv("DEMO_RP_PORT", "5077")
+    assert create_app().config["BASE_URL"] == demo_rp_base_url() == "http://localhost:5077"
+
+
 # --- users ---------------------------------------------------------------------------------------
 def test_users_add_creates_a_person_who_can_log_in(client, cli):
     email = f"{uuid.uuid4().hex[:8]}@example.com"

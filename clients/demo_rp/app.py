@@ -59,7 +59,8 @@ def _config_from_env() -> dict:
         "ISSUER": env("DEMO_RP_ISSUER", "http://127.0.0.1:5000"),
         "CLIENT_ID": env("DEMO_RP_CLIENT_ID", "demo-rp"),
         "PRIVATE_KEY": env("DEMO_RP_PRIVATE_KEY", "keys/demo-rp-private.pem"),
-        "BASE_URL": env("DEMO_RP_BASE_URL", "http://localhost:5001").rstrip("/"),
+        # As scripts/serve.sh and `idp demo load` (idp/demo.py) have it, so the registration matches.
+        "BASE_URL": (env("DEMO_RP_BASE_URL") or f"http://localhost:{env('DEMO_RP_PORT') or 5001}").rstrip("/"),
         "SECRET_KEY": env("DEMO_RP_SECRET_KEY", "dev-only-demo-rp-secret"),
         "SCOPE": env("DEMO_RP_SCOPE", "openid profile profile_extended email phone"),
         # "thumbprint" (RFC 7638 kid, the default), "none" (no kid), or a literal kid.
