@@ -10,6 +10,8 @@ import base64
 import hashlib
 import html
 import json
+import pathlib
+import re
 import secrets
 import time
 import uuid
@@ -30,6 +32,7 @@ ISSUER = "https://op.test"
 TOKEN_URL = ISSUER + "/token"
 CLIENT_ID = "demo-rp"
 BASE_URL = "http://rp.test"
+NHSUK_CSS = pathlib.Path(__file__).parent.parent / "idp" / "static" / "nhsuk" / "nhsuk-frontend.min.css"
 
 
 def _rsa_pem() -> bytes:
@@ -221,6 +224,22 @@ def csrf(client):
 def test_discovery_is_lazy(adapter):
     create_app({"ISSUER": ISSUER, "HTTP_ADAPTER": adapter})
     assert adapter.calls == []
+
+
+def test_header_is_the_nhsuk_service_name_link(client):
+    header = page(client.get("/")).split('<header class="nhsuk-header" role="banner">')[1].split("</header>")[0]
+    service = header.split('<div class="nhsuk-header__service">')[1]
+    # NHS.UK frontend 10: the link itself carries the class; a plain <a> inside it stays link blue on the blue header.
+    assert service.lstrip().startswith('<a class="nhsuk-header__service-name" href="/">Demo relying party</a>')
+    assert header.count("<a ") == 1
+
+
+@pytest.mark.skipif(not NHSUK_CSS.exists(), reason="the NHS.UK frontend assets are fetched by make")
+def test_the_nhsuk_styles_make_that_link_white_on_the_blue_header():
+    css = NHSUK_CSS.read_text()
+    rules = [(selectors.split(","), body) for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)]
+    assert any(".nhsuk-header__service-name[href]" in sel and body == "color:#fff" for sel, body in rules)
+    assert any(".nhsuk-header" in sel and "background-color:#005eb8" in body for sel, body in rules)
 
 
 def test_login_redirect_has_every_required_parameter(client):
