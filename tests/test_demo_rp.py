@@ -25,14 +25,17 @@ from flask import Flask, jsonify, request
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from requests.structures import CaseInsensitiveDict
+from support import public_pem
 
-from clients.demo_rp.app import BACKCHANNEL_EVENT, create_app
+from clients.demo_rp.app import BACKCHANNEL_EVENT, VECTOR_CHOICES, create_app
 
 ISSUER = "https://op.test"
 TOKEN_URL = ISSUER + "/token"
 CLIENT_ID = "demo-rp"
 BASE_URL = "http://rp.test"
-NHSUK_CSS = pathlib.Path(__file__).parent.parent / "idp" / "static" / "nhsuk" / "nhsuk-frontend.min.css"
+REPO = pathlib.Path(__file__).parent.parent
+NHSUK_CSS = REPO / "idp" / "static" / "nhsuk" / "nhsuk-frontend.min.css"
+DEMO_CLIENT = json.loads((REPO / "clients" / "demo-rp.json").read_text())
 
 
 def _rsa_pem() -> bytes:
@@ -263,11 +266,85 @@ def test_login_form_post_needs_csrf_and_sends_chosen_vectors_and_prompt(client):
     assert auth["vtr"] == '["P9.Cp","P9.Cp.Cd"]' and auth["prompt"] == "login"
 
 
+def form_choices(client) -> dict:
+    """The login form's vtr radios as {label: value}, read from the page as a browser would."""
+    home = page(client.get("/"))
+    values = dict(re.findall(r'<input class="nhsuk-radios__input" type="radio" id="(vtr-\d+)" name="vtr" value="([^"]*)"',
+                             home))
+    labels = re.findall(r'<label class="nhsuk-label nhsuk-radios__label" for="(vtr-\d+)">([^<]*)</label>', home)
+    return {label: values[radio] for radio, label in labels}
+
+
+def post_login(client, **form) -> dict:
+    """Submit the login form; the query of the authorization request it redirects to."""
+    resp = client.post("/login", data=dict(form, csrf_token=csrf(client)))
+    assert resp.status_code == 302, page(resp)
+    return {k: v[0] for k, v in parse_qs(urlsplit(resp.headers["Location"]).query).items()}
+
+
+@pytest.mark.parametrize("label, sent", [
+    ("Password, any identity level (P0.Cp, P5.Cp or P9.Cp)", ["P0.Cp", "P5.Cp", "P9.Cp"]),
+    ("Password only (P0.Cp)", ["P0.Cp"]),
+    ("Password and security code (P0.Cp.Cd)", ["P0.Cp.Cd"]),
+    ("Password and authenticator app (P0.Cp.Ck)", ["P0.Cp.Ck"]),
+    ("Passkey (P0.Cm)", ["P0.Cm"]),
+    ("Medium identity, password (P5.Cp)", ["P5.Cp"]),
+    ("High identity, password (P9.Cp)", ["P9.Cp"]),
+    ("High identity, password and security code (P9.Cp.Cd)", ["P9.Cp.Cd"]),
+    ("High identity, password and authenticator app (P9.Cp.Ck)", ["P9.Cp.Ck"]),
+    ("High identity, passkey (P9.Cm)", ["P9.Cm"]),
+    ("High identity, more than a password (P9.Cp.Cd, P9.Cp.Ck or P9.Cm)", ["P9.Cp.Cd", "P9.Cp.Ck", "P9.Cm"]),
+    ("No vtr: the client's registered vectors", None),
+])
+def test_each_vector_choice_sends_its_vtr_as_a_json_array(client, label, sent):
+    auth = post_login(client, vtr=form_choices(client)[label], prompt="")
+    assert (json.loads(auth["vtr"]) if "vtr" in auth else None) == sent
+    if sent:
+        assert auth["vtr"] == json.dumps(sent, separators=(",", ":"))
+
+
+def test_the_form_offers_each_choice_once_without_javascript_and_checks_the_first(client):
+    home = page(client.get("/"))
+    assert len(form_choices(client)) == len(VECTOR_CHOICES) and "<script" not in home
+    checked = re.findall(r'id="(vtr-\d+)" name="vtr" value="[^"]*" checked', home)
+    assert checked == ["vtr-1"]
+
+
+def test_every_component_has_a_choice_and_the_demo_client_is_registered_for_each():
+    from idp.levels import parse_vector_list
+
+    offered = parse_vector_list(v for choice in VECTOR_CHOICES for v in choice.vectors)
+    assert {c for vector in offered for c in vector.components} == {"Cp", "Cd", "Ck", "Cm"}
+    registered = parse_vector_list(DEMO_CLIENT["vtr"])
+    assert [str(v) for v in offered if v not in registered] == []
+
+
+def test_the_provider_accepts_every_choice_from_the_demo_client(app, rp_key, keys, adapter):
+    """The real provider, with clients/demo-rp.json registered, starts a login for each choice (no invalid_request)."""
+    from idp.protocol.registration import register_client
+
+    with app.app_context():
+        register_client(dict(DEMO_CLIENT), development=True, client_id=CLIENT_ID,
+                        key={"public_key_pem": public_pem(rp_key)})
+    callback = DEMO_CLIENT["redirect_uris"][0]
+    demo = create_app({"ISSUER": ISSUER, "CLIENT_ID": CLIENT_ID, "BASE_URL": callback.rsplit("/", 1)[0],
+                       "PRIVATE_KEY": keys["rp_path"], "SECRET_KEY": "test", "HTTP_ADAPTER": adapter}).test_client()
+    idp = app.test_client()
+    for choice in VECTOR_CHOICES:
+        auth = post_login(demo, vtr=choice.value)
+        assert auth["redirect_uri"] == callback
+        resp = idp.get("/authorize", query_string=auth)
+        assert resp.status_code in (302, 303), resp.get_data(as_text=True)
+        assert not resp.headers["Location"].startswith(callback), (choice.label, resp.headers["Location"])
+
+
 def test_valid_flow_shows_vot_and_identity_proofing_level(client, provider, keys):
     resp = finish_login(client, provider, start_login(client, vtr=["P9.Cp.Cd"]))
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
     home = page(client.get("/"))
     assert '<dd class="nhsuk-summary-list__value" id="vot">P9.Cp.Cd</dd>' in home
+    assert '<dd class="nhsuk-summary-list__value" id="vtr-asked">P9.Cp.Cd</dd>' in home
+    assert '"vot": "P9.Cp.Cd"' in home  # and in the ID token claims shown
     assert "P9" in home.split('id="identity-proofing-level">')[1].split("</dd>")[0]
     assert '"email": "test@example.org"' in home  # userinfo was fetched
     assert provider.token_errors == []

@@ -1,8 +1,10 @@
 """A demo relying party for the provider, written against shared/spec/interface.md.
 
-It logs a tester in with the authorization code flow, PKCE (S256), vectors of
-trust (`vtr`) and `private_key_jwt` client authentication (RS512), then shows
-the ID token claims, `vot`, `identity_proofing_level` and the userinfo answer.
+It logs a tester in with the authorization code flow, PKCE (S256), a chosen
+vector of trust (`vtr`, one choice per authentication component, to show a
+step-up) and `private_key_jwt` client authentication (RS512), then shows the
+vtr asked for, the ID token claims, `vot`, `identity_proofing_level` and the
+userinfo answer.
 
 Run it with:  gunicorn -b 127.0.0.1:5001 --threads 4 'clients.demo_rp.app:create_app()'
 (one worker process: logged-in sessions live in that process's memory.)
@@ -17,6 +19,7 @@ import re
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import requests
@@ -30,8 +33,38 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
-VECTORS = ("P0.Cp", "P5.Cp", "P9.Cp", "P9.Cp.Cd")
-DEFAULT_VECTORS = ("P0.Cp", "P5.Cp", "P9.Cp")
+
+@dataclass(frozen=True)
+class VectorChoice:
+    """One radio of the login form: what the tester reads, and the vectors sent as ``vtr`` (alternatives)."""
+
+    label: str
+    vectors: tuple[str, ...]  # empty: send no vtr, so the provider uses the client's registered vectors
+
+    @property
+    def value(self) -> str:
+        return " ".join(self.vectors)
+
+
+# One choice needing each authentication component (interface.md Levels: Cp password, Cd security code or
+# remembered device, Ck authenticator app, Cm passkey), so a tester sees the provider step up. Every vector
+# here is in the demo client's registered vtr (clients/demo-rp.json), else the provider says invalid_request.
+VECTOR_CHOICES = (
+    VectorChoice("Password, any identity level (P0.Cp, P5.Cp or P9.Cp)", ("P0.Cp", "P5.Cp", "P9.Cp")),
+    VectorChoice("Password only (P0.Cp)", ("P0.Cp",)),
+    VectorChoice("Password and security code (P0.Cp.Cd)", ("P0.Cp.Cd",)),
+    VectorChoice("Password and authenticator app (P0.Cp.Ck)", ("P0.Cp.Ck",)),
+    VectorChoice("Passkey (P0.Cm)", ("P0.Cm",)),
+    VectorChoice("Medium identity, password (P5.Cp)", ("P5.Cp",)),
+    VectorChoice("High identity, password (P9.Cp)", ("P9.Cp",)),
+    VectorChoice("High identity, password and security code (P9.Cp.Cd)", ("P9.Cp.Cd",)),
+    VectorChoice("High identity, password and authenticator app (P9.Cp.Ck)", ("P9.Cp.Ck",)),
+    VectorChoice("High identity, passkey (P9.Cm)", ("P9.Cm",)),
+    VectorChoice("High identity, more than a password (P9.Cp.Cd, P9.Cp.Ck or P9.Cm)",
+                 ("P9.Cp.Cd", "P9.Cp.Ck", "P9.Cm")),
+    VectorChoice("No vtr: the client's registered vectors", ()),
+)
+DEFAULT_CHOICE = VECTOR_CHOICES[0]
 # A GET /login may ask for any well-formed vector, so testers can probe the provider with ones the form lacks.
 VECTOR_RE = re.compile(r"^P[059](\.C[pdkm])+$")
 PROMPTS = ("", "none", "login")  # "" sends no prompt at all
@@ -296,16 +329,17 @@ def index():
     notice = None
     if request.args.get("state") and request.args["state"] == session.pop("logout_state", None):
         notice = "You have been logged out at the provider as well."
-    return render_template("index.html", data=_current(), vectors=VECTORS,
-                           default_vectors=DEFAULT_VECTORS, notice=notice)
+    return render_template("index.html", data=_current(), choices=VECTOR_CHOICES, default_choice=DEFAULT_CHOICE,
+                           notice=notice)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     args = request.form if request.method == "POST" else request.args
-    vectors = args.getlist("vtr")
+    # A radio's value holds its vectors separated by spaces; a GET may also repeat vtr, one vector each.
+    vectors = [vector for value in args.getlist("vtr") for vector in value.split()]
     if request.method == "GET" and "vtr" not in args:
-        vectors = list(DEFAULT_VECTORS)  # a bare link to /login logs in with the defaults
+        vectors = list(DEFAULT_CHOICE.vectors)  # a bare link to /login logs in with the defaults
     bad = [v for v in vectors if not VECTOR_RE.match(v)]
     prompt = args.get("prompt", "")
     if bad or prompt not in PROMPTS:
@@ -321,7 +355,7 @@ def login():
         vtr=json.dumps(vectors, separators=(",", ":")) if vectors else None,
     )
     # One login in flight per browser; small enough for the cookie.
-    session["pending"] = {"state": state, "nonce": nonce, "verifier": verifier}
+    session["pending"] = {"state": state, "nonce": nonce, "verifier": verifier, "vtr": vectors}
     return redirect(url)
 
 
@@ -355,7 +389,7 @@ def callback():
     rp.forget(session.pop("rp_sid", None))  # a fresh id per login also defeats session fixation
     session["rp_sid"] = rp.save_session({
         "sub": claims["sub"], "sid": claims.get("sid"), "id_token": token["id_token"], "claims": claims,
-        "token": token, "userinfo": userinfo, "userinfo_error": userinfo_error,
+        "token": token, "userinfo": userinfo, "userinfo_error": userinfo_error, "asked": pending.get("vtr"),
     })
     return redirect(url_for(".index"))
 
