@@ -1,13 +1,14 @@
 """The ``idp`` command: Flask's commands (``idp db upgrade``, ``idp routes``) plus keys, clients, users, demo.
 
 Every command prints JSON or plain lines and never prints private keys; a
-client secret is printed once, when it is made.
+client secret, or an authenticator app key set up by `idp users add-totp`, is printed once.
 """
 from __future__ import annotations
 
 import json
 import os
 import sys
+from datetime import datetime, timezone
 
 import click
 from flask import current_app
@@ -241,7 +242,7 @@ def clients_sync(directory):
 
 
 # --- people -------------------------------------------------------------------------------
-users_cli = AppGroup("users", help="Test people (never in live).")
+users_cli = AppGroup("users", help="Test people (never in live) and what a person can log in with.")
 
 
 @users_cli.command("add")
@@ -264,6 +265,56 @@ def users_add(**kw):
     except TestPersonError as exc:
         _fail(str(exc))
     click.echo(json.dumps({"sub": person.id, "email": person.email, "level": person.proofing_level}))
+
+
+@users_cli.command("add-totp")
+@click.argument("email")
+def users_add_totp(email):
+    """Set up an authenticator app (Ck) for a person; prints its base32 key and otpauth:// URI, once."""
+    from .people import TestPersonError, add_authenticator_app
+
+    try:
+        person, enrolment, replaced = add_authenticator_app(_ctx().settings, email)
+    except TestPersonError as exc:
+        _fail(str(exc))
+    click.echo(json.dumps({"sub": person.id, "email": person.email, "key": enrolment.secret,
+                           "otpauth_uri": enrolment.provisioning_uri}))
+    if replaced:
+        click.echo("replaced the earlier authenticator app", err=True)
+    # RFC 6238 5.2: the code that confirmed the app counts as used, as on the set-up page.
+    click.echo("the current code confirmed the app: log in with the next one", err=True)
+
+
+@users_cli.command("list-devices")
+@click.argument("email")
+def users_list_devices(email):
+    """The person's phone (masked), authenticator app, passkeys and remembered devices, one line each."""
+    from .people import TestPersonError, login_devices
+
+    try:
+        devices = login_devices(email)
+    except TestPersonError as exc:
+        _fail(str(exc))
+    click.echo(f"phone: {devices.phone} ({devices.phone_channel})" if devices.phone else "phone: none")
+    app = devices.authenticator_app
+    click.echo(f"authenticator app: yes, added {_when(app.created_at)}, last used {_when(app.last_used_at)}"
+               if app else "authenticator app: no")
+    for passkey in devices.passkeys:
+        click.echo(f"passkey: {passkey.name}, added {_when(passkey.created_at)}, "
+                   f"last used {_when(passkey.last_used_at)}")
+    if not devices.passkeys:
+        click.echo("passkeys: none")
+    for device in devices.remembered_devices:
+        click.echo(f"remembered device: {device.label}, added {_when(device.created_at)}, "
+                   f"last used {_when(device.last_used_at)}")
+    if not devices.remembered_devices:
+        click.echo("remembered devices: none")
+
+
+def _when(epoch: int | None) -> str:
+    if epoch is None:
+        return "never"
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # --- demo ---------------------------------------------------------------------------------

@@ -1,16 +1,33 @@
-"""Creating people outside the registration journey: test people for development and sandpit."""
+"""People outside the registration journey, for the ``idp users`` commands: test people for development
+and sandpit, an authenticator app set up without the pages, and what someone can log in with."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
+import pyotp
+
+from .authentication.factors import passkey, remembered_device, security_code, totp
 from .authentication.passwords import hash_password
+from .clock import now
 from .extensions import db
-from .models import Person
+from .models import AuthenticatorApp, Passkey, Person, RememberedDevice
 
 
 class TestPersonError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class LoginDevices:
+    """What a person can log in with besides the password (interface.md Levels: Cd, Ck, Cm)."""
+
+    phone: str | None  # the number codes go to (Cd), masked as the pages show it
+    phone_channel: str | None  # "sms" or "voice"
+    authenticator_app: AuthenticatorApp | None  # Ck
+    passkeys: list[Passkey]  # Cm
+    remembered_devices: list[RememberedDevice]  # Cd with the password, no code sent
 
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -57,3 +74,36 @@ def add_test_person(settings, *, email, password, phone=None, level="P0", nhs_nu
     db.session.add(person)
     db.session.commit()
     return person
+
+
+def find_person(email: str) -> Person:
+    person = Person.query.filter_by(email=Person.normalise_email(email)).first()
+    if person is None:
+        raise TestPersonError(f"no person has the email {email}")
+    return person
+
+
+def add_authenticator_app(settings, email: str) -> tuple[Person, totp.Enrolment, bool]:
+    """Set up an authenticator app (Ck) as the set-up page would, confirmed with the current code; returns
+    the person, the enrolment (its key, for a tester's app) and whether it replaced an earlier app. Never in
+    live: it would hand whoever runs it a second factor of a real person's account."""
+    if settings.env == "live":
+        raise TestPersonError("authenticator apps cannot be set up from the command line when IDP_ENV is live")
+    person = find_person(email)
+    replaced = totp.is_set_up(person)
+    enrolment = totp.start_enrolment(person, settings)
+    code = pyotp.TOTP(enrolment.secret, digits=totp.DIGITS, interval=totp.INTERVAL).at(now())
+    if not totp.confirm_enrolment(person, enrolment.secret, code, settings):
+        raise TestPersonError("the authenticator app could not be confirmed")
+    return person, enrolment, replaced
+
+
+def login_devices(email: str) -> LoginDevices:
+    person = find_person(email)
+    number, channel = security_code.phone_of(person) or (None, None)
+    return LoginDevices(
+        phone=security_code.masked(number) if number else None, phone_channel=channel,
+        authenticator_app=AuthenticatorApp.query.filter_by(person_id=person.id).first(),
+        passkeys=passkey.list_passkeys(person),
+        remembered_devices=remembered_device.devices_of(person.id),
+    )

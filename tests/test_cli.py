@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import json
+import re
 import shutil
+import time
 import uuid
 
+import pyotp
 import pytest
 from cryptography.hazmat.primitives import serialization
+from freezegun import freeze_time
 
 from support import PASSWORD, RelyingParty, csrf_from, public_pem
 
 GOOD_SECRET = "s3cure-" + "x" * 40
+T0 = 1_800_000_000  # 2027-01-15 08:00 UTC
 RS_CB = "https://a.example/cb"
 
 
@@ -423,6 +429,87 @@ def test_users_add_refuses_bad_details(cli, args, message):
     assert message in result.output
 
 
+def _utc(epoch: float):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+
+
+def test_users_add_totp_prints_a_key_the_provider_then_accepts_codes_of(app, cli, person):
+    email = person()
+    result = cli("users", "add-totp", email.upper())  # found as any spelling of the email
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    key, uri = printed["key"], printed["otpauth_uri"]
+    assert printed["email"] == email and re.fullmatch(r"[A-Z2-7]{32}", key)
+    parsed = pyotp.parse_uri(uri)
+    assert uri.startswith("otpauth://totp/") and parsed.secret == key and parsed.name == email
+    assert "log in with the next one" in result.stderr
+
+    with app.app_context():
+        from idp.authentication.factors import totp
+        from idp.models import Person
+
+        someone = Person.query.filter_by(email=email).one()
+        later = time.time() + totp.INTERVAL  # the current step confirmed the app; the next one logs in
+        with freeze_time(_utc(later)):
+            code = pyotp.TOTP(key).at(later)
+            assert pyotp.TOTP(key).verify(code, for_time=later)
+            assert totp.verify(someone, code)
+            assert not totp.verify(someone, code), "and only once"
+
+    again = cli("users", "add-totp", email)
+    assert again.exit_code == 0 and json.loads(again.stdout)["key"] != key
+    assert "replaced the earlier authenticator app" in again.stderr
+
+
+def test_users_list_devices_shows_each_on_its_own_line(app, cli, person):
+    email = person()
+    with app.app_context():
+        from idp.models import Person
+
+        number = Person.query.filter_by(email=email).one().phone_number  # +4477009001nn
+    phone = f"phone: {'•' * 10}{number[-3:]} (sms)"  # the last 3 digits, as the pages show it
+    assert cli("users", "list-devices", email).output.splitlines() == [
+        phone, "authenticator app: no", "passkeys: none", "remembered devices: none"]
+
+    with freeze_time(_utc(T0)):
+        assert cli("users", "add-totp", email).exit_code == 0
+    with app.app_context():
+        from idp.authentication.factors import remembered_device
+        from idp.extensions import db
+        from idp.models import Passkey, Person
+
+        someone = Person.query.filter_by(email=email).one()
+        with freeze_time(_utc(T0 + 60)):
+            for minutes, name in ((1, "My phone"), (2, "Work laptop")):
+                db.session.add(Passkey(id=uuid.uuid4().hex, person_id=someone.id, credential_id=uuid.uuid4().hex,
+                                       public_key=b"cose", name=name, created_at=T0 + 60 * minutes))
+            remembered_device.remember(someone.id, "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0")
+            db.session.commit()
+
+    listed = cli("users", "list-devices", email)
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines() == [
+        phone,
+        "authenticator app: yes, added 2027-01-15 08:00 UTC, last used 2027-01-15 08:00 UTC",
+        "passkey: My phone, added 2027-01-15 08:01 UTC, last used never",
+        "passkey: Work laptop, added 2027-01-15 08:02 UTC, last used never",
+        "remembered device: Firefox on Windows, added 2027-01-15 08:01 UTC, last used 2027-01-15 08:01 UTC",
+    ]
+    assert number not in listed.output and number[:-3] not in listed.output
+
+
+def test_users_list_devices_of_someone_with_no_phone(cli):
+    assert cli("users", "add", "--email", "nophone@example.com", "--password", PASSWORD).exit_code == 0
+    assert cli("users", "list-devices", "nophone@example.com").output.splitlines()[0] == "phone: none"
+
+
+@pytest.mark.parametrize("command", ["add-totp", "list-devices"])
+def test_users_device_commands_refuse_an_unknown_email(cli, command):
+    result = cli("users", command, "nobody@example.com")
+    assert result.exit_code == 1
+    assert "no person has the email nobody@example.com" in result.output
+
+
 @pytest.fixture
 def live_app(sqlite_copy, tmp_path, monkeypatch):
     from idp import create_app
@@ -451,6 +538,12 @@ def test_users_add_is_refused_in_live(live_app):
         from idp.models import Person
 
         assert Person.query.filter_by(email="live@example.com").first() is None
+
+
+def test_users_add_totp_is_refused_in_live(live_app):
+    result = live_app.test_cli_runner().invoke(args=["users", "add-totp", "someone@example.com"])
+    assert result.exit_code != 0
+    assert "IDP_ENV is live" in result.output
 
 
 def test_live_provider_refuses_http_loopback_redirects(live_app, pem_file):
