@@ -269,8 +269,7 @@ def test_login_form_post_needs_csrf_and_sends_chosen_vectors_and_prompt(client):
 def form_choices(client) -> dict:
     """The login form's vtr radios as {label: value}, read from the page as a browser would."""
     home = page(client.get("/"))
-    values = dict(re.findall(r'<input class="nhsuk-radios__input" type="radio" id="(vtr-\d+)" name="vtr" value="([^"]*)"',
-                             home))
+    values = dict(re.findall(r'type="radio" id="(vtr-\d+)" name="vtr" value="([^"]*)"', home))
     labels = re.findall(r'<label class="nhsuk-label nhsuk-radios__label" for="(vtr-\d+)">([^<]*)</label>', home)
     return {label: values[radio] for radio, label in labels}
 
