@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .i18n import N_, current_language, language_toggle
+from .protocol.errors import error_response
 from .surfaces import Surface, surface_of
 
 
@@ -67,9 +68,7 @@ def init_app(app, service_name: str) -> None:
         if any("\x00" in key or "\x00" in value for source in (request.args, _form_if_readable())
                for key, value in source.items(multi=True)):
             if surface is Surface.API:
-                response = jsonify({"error": "invalid_request", "error_description": "Parameters must not contain NUL."})
-                response.status_code = 400
-                return response
+                return error_response(400, "invalid_request", "Parameters must not contain NUL.")
             return render_template(
                 "errors/error.html", heading=gettext("Sorry, there is a problem with the service"),
                 message=gettext("The link or form you used contains a character we cannot accept. "
@@ -111,11 +110,12 @@ def init_app(app, service_name: str) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         if surface_of(request.path) is not Surface.PAGE:
-            body = {"type": "about:blank", "title": error.name, "status": error.code, "detail": error.description}
+            problem = {"type": "about:blank", "title": error.name, "status": error.code, "detail": error.description}
             if error.code and error.code < 500:
-                body.update({"error": "invalid_request", "error_description": error.description})
-            response = jsonify(body)
-            response.status_code = error.code or 500
+                response = error_response(error.code, "invalid_request", error.description or error.name, **problem)
+            else:
+                response = jsonify(problem)
+                response.status_code = error.code or 500
             response.mimetype = "application/problem+json"
             if error.code == 405:
                 response.headers["Allow"] = ", ".join(error.valid_methods or [])
@@ -129,9 +129,7 @@ def init_app(app, service_name: str) -> None:
     def unexpected(error):
         app.logger.exception("unhandled error on %s %s", request.method, request.path[:200])
         if surface_of(request.path) is not Surface.PAGE:
-            response = jsonify({"error": "server_error", "error_description": "Something went wrong on our side."})
-            response.status_code = 500
-            return response
+            return error_response(500, "server_error", "Something went wrong on our side.")
         return render_template("errors/error.html", heading=gettext("Sorry, there is a problem with the service"),
                                message=gettext("Try again later."), status=500), 500
 

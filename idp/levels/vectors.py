@@ -94,9 +94,9 @@ def parse_vtr_parameter(raw: str) -> list[VectorOfTrust]:
     try:
         values = json.loads(raw)
     except ValueError:
-        raise InvalidVectorError("vtr must be a JSON array of strings, such as [\"P9.Cp.Cd\"]") from None
+        raise InvalidVectorError("vtr must be a JSON array of strings, each a vector such as P9.Cp.Cd") from None
     if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        raise InvalidVectorError("vtr must be a non-empty JSON array of strings, such as [\"P9.Cp.Cd\"]")
+        raise InvalidVectorError("vtr must be a non-empty JSON array of strings, each a vector such as P9.Cp.Cd")
     return parse_vector_list(values)
 
 

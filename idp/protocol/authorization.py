@@ -45,6 +45,7 @@ from .claims import (
     prune_claims_request,
     requested_acr_values,
 )
+from .errors import describe
 from .request_objects import load_request_object
 
 MAX_PARAM_LENGTH = 2048
@@ -438,7 +439,7 @@ def success_location(req: AuthorizationRequest, settings, code: str) -> str:
 
 
 def error_location(req: AuthorizationRequest, settings, error: ErrorRedirect) -> str:
-    params = [("error", error.error), ("error_description", error.description)]
+    params = [("error", error.error), ("error_description", describe(error.description))]
     if req.get("state") is not None:
         params.append(("state", req.get("state")))
     params.append(("iss", settings.issuer))

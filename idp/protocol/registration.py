@@ -89,7 +89,7 @@ def normalise(fields: dict, *, development: bool, existing: Client | None = None
         try:
             vtr = json.loads(vtr)
         except ValueError:
-            raise RegistrationError('vtr: a JSON array such as ["P9.Cp.Cd"]') from None
+            raise RegistrationError("vtr: a JSON array of strings, each a vector such as P9.Cp.Cd") from None
     try:
         out["vectors"] = [str(v) for v in parse_vector_list(vtr)]
     except (InvalidVectorError, TypeError) as exc:

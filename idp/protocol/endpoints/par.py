@@ -16,6 +16,7 @@ from ..authorization import (
     ErrorRedirect,
 )
 from ..client_auth import malformed_authorization_header
+from ..errors import error_response
 from ... import surfaces
 from . import bp, idp
 
@@ -58,7 +59,7 @@ def par():
 
 def _error(error: str, description: str):
     """RFC 9126 2.3: the token endpoint's error response (RFC 6749 5.2)."""
-    return _no_store(jsonify(error=error, error_description=description), 400)
+    return error_response(400, error, description)
 
 
 def _no_store(response, status: int):

@@ -5,6 +5,7 @@ from flask import jsonify, request, url_for
 
 from ...extensions import csrf
 from .. import dynamic_registration as dcr
+from ..errors import describe, error_response
 from ..jwt_rules import reject_constant
 from ... import surfaces
 from . import bp, idp
@@ -26,12 +27,12 @@ def _bearer() -> str | None:
 
 def _unauthorised(description: str):
     """RFC 6750 3.1: no error code when no credentials were sent, invalid_token when they were wrong."""
+    response = error_response(401, "invalid_token", description)
     if not request.headers.get("Authorization"):
-        response = _json({"error": "invalid_token", "error_description": description}, 401)
         response.headers["WWW-Authenticate"] = 'Bearer realm="register"'
         return response
-    response = _json({"error": "invalid_token", "error_description": description}, 401)
-    response.headers["WWW-Authenticate"] = f'Bearer realm="register", error="invalid_token", error_description="{description}"'
+    response.headers["WWW-Authenticate"] = (
+        f'Bearer realm="register", error="invalid_token", error_description="{describe(description)}"')
     return response
 
 
@@ -63,7 +64,7 @@ def register():
     try:
         registration = dcr.register(_metadata(), token, development=idp().settings.is_development)
     except dcr.DynamicRegistrationError as exc:
-        return _json({"error": exc.error, "error_description": exc.description}, 400)
+        return error_response(400, exc.error, exc.description)
     return _answer(registration, 201)
 
 
@@ -82,5 +83,5 @@ def registered_client(client_id):
         registration = dcr.read(client) if request.method == "GET" else dcr.update(
             client, _metadata(), development=idp().settings.is_development)
     except dcr.DynamicRegistrationError as exc:
-        return _json({"error": exc.error, "error_description": exc.description}, 400)
+        return error_response(400, exc.error, exc.description)
     return _answer(registration, 200)

@@ -4,6 +4,7 @@ from flask import request
 
 from ...extensions import csrf
 from ..client_auth import malformed_authorization_header
+from ..errors import describe
 from ... import surfaces
 from . import bp, idp
 
@@ -19,7 +20,8 @@ def _reject_malformed():
         return InvalidRequestError(f"The request body must be {_FORM}.")
     for name, values in request.form.lists():
         if len(values) > 1:
-            return InvalidRequestError(f"The '{name}' parameter is repeated.")
+            # The name is the requester's: Authlib refuses (with a 500) a description outside RFC 6749's set.
+            return InvalidRequestError(describe(f"The '{name}' parameter is repeated."))
     return None
 
 

@@ -5,6 +5,7 @@ from ...extensions import csrf, db
 from ...models import Client, ClientUserMetadata, Person
 from ..bearer import read_access_token
 from ..claims import approved_scope, claims_for_scopes, person_claims, requested_claim_names
+from ..errors import describe, error_response
 from ..subjects import subject_for
 from ... import surfaces
 from . import bp, idp
@@ -13,10 +14,9 @@ MAX_METADATA = 1024
 
 
 def _bearer_error(status: int, error: str, description: str):
-    response = jsonify({"error": error, "error_description": description})
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
-    response.headers["Cache-Control"] = "no-store"
+    """RFC 6750 3: the error in the body and in the challenge (a quoted-string, so never a '"' inside)."""
+    response = error_response(status, error, description)
+    response.headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{describe(description)}"'
     return response
 
 
@@ -39,8 +39,7 @@ def _presented_token():
 def _authorised(required_scope: str):
     value, problem = _presented_token()
     if problem == "missing":
-        response = jsonify({"error": "invalid_token", "error_description": "An access token is required."})
-        response.status_code = 401
+        response = error_response(401, "invalid_token", "An access token is required.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="userinfo"'
         return None, response
     if problem == "invalid_request":
@@ -90,7 +89,8 @@ def set_client_user_metadata():
         return _problem(
             400,
             "Invalid client_user_metadata",
-            f'Send a JSON object {{"client_user_metadata": "..."}} whose value is a string of at most {MAX_METADATA} characters.',
+            f"Send a JSON object whose only member, client_user_metadata, is a string of at most {MAX_METADATA} "
+            "characters.",
         )
     row = db.session.get(ClientUserMetadata, (token.person_id, token.client_id))
     if row is None:
@@ -102,8 +102,7 @@ def set_client_user_metadata():
 
 
 def _problem(status: int, title: str, detail: str):
-    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail,
-                        "error": "invalid_request", "error_description": detail})
-    response.status_code = status
+    response = error_response(status, "invalid_request", detail, type="about:blank", title=title, status=status,
+                              detail=detail)
     response.mimetype = "application/problem+json"
     return response
