@@ -6,6 +6,7 @@ Helpers that drive the real app over HTTP live in ``support.py``.
 """
 from __future__ import annotations
 
+import itertools
 import shutil
 import uuid
 
@@ -129,6 +130,14 @@ def rp(register):
     return register()
 
 
+def _next_phone() -> str:
+    """A number of Ofcom's drama range, different for each test person (codes are capped per number an hour)."""
+    return f"+447700900{next(_PHONES) % 1000:03d}"
+
+
+_PHONES = itertools.count(int(uuid.uuid4().int % 1000))
+
+
 @pytest.fixture
 def person(app):
     """Create a person: ``person(level="P9", email=...)`` returns the email."""
@@ -143,8 +152,8 @@ def person(app):
                            postcode="LS1 4AP", gp_ods_code="B86001")
         details.update(extra)
         with app.app_context():
-            add_test_person(app.extensions["idp"].settings, email=email, password=PASSWORD, level=level,
-                            phone="+447700900123", **details)
+            details.setdefault("phone", _next_phone())
+            add_test_person(app.extensions["idp"].settings, email=email, password=PASSWORD, level=level, **details)
         return email
 
     return _person

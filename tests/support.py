@@ -121,11 +121,13 @@ class RelyingParty:
         return decoded.claims
 
     # whole flows
-    def login_flow(self, email: str, password: str = PASSWORD, consent: bool = True, **params) -> dict:
-        """Authorize, log in, consent if asked; returns the parsed redirect back to the RP."""
+    def login_flow(self, email: str, password: str = PASSWORD, consent: bool = True, remember: bool = False,
+                   **params) -> dict:
+        """Authorize, log in (with the security code if the request needs one), consent if asked; returns the
+        parsed redirect back to the RP."""
         response = self.authorize(**params)
         response = follow_to_rp(self.http, response, email=email, password=password, consent=consent,
-                                redirect_uri=self.redirect_uri)
+                                redirect_uri=self.redirect_uri, remember=remember)
         return callback_params(response)
 
     def tokens_for(self, email: str, **params) -> dict:
@@ -158,31 +160,75 @@ def csrf_from(html: str) -> str:
     return html[start: html.index('"', start)]
 
 
-def follow_to_rp(http, response, *, email=None, password=PASSWORD, consent=True, redirect_uri="https://rp.example"):
-    """Play the browser: follow redirects inside the provider, filling the login and consent pages."""
-    for _ in range(10):
+def follow_to_rp(http, response, *, email=None, password=PASSWORD, consent=True, redirect_uri="https://rp.example",
+                 remember=False, second=True):
+    """Play the browser: follow redirects inside the provider, filling the login pages (password, then the
+    security code from the outbox when the request needs one) and the consent page.
+
+    ``second=False`` stops at the second factor's page and returns it."""
+    for _ in range(16):
         if response.status_code not in (301, 302, 303):
             return response
         location = response.headers["Location"]
         if location.startswith(redirect_uri) or not (location.startswith("/") or location.startswith(ISSUER)):
             return response
         path = location[len(ISSUER):] if location.startswith(ISSUER) else location
+        route = urlsplit(path).path
         page = http.get(path)
-        if path.startswith("/login"):
+        if page.status_code in (301, 302, 303):
+            response = page
+        elif route == "/login":
             if email is None:
                 return page
             token = csrf_from(page.get_data(as_text=True))
             response = http.post(path, data={"email": email, "password": password, "csrf_token": token})
             if response.status_code != 302:
                 return response
-        elif path.startswith("/consent"):
+        elif route == "/login/security-code":
+            if not second or email is None:
+                return page
+            code = last_code(http.application, phone_of(http.application, email))
+            form = {"code": code, "csrf_token": csrf_from(page.get_data(as_text=True))}
+            if remember:
+                form["remember"] = "yes"
+            response = http.post(path, data=form)
+            if response.status_code != 302:
+                return response
+        elif route == "/consent":
             if consent is None:
                 return page
             token = csrf_from(page.get_data(as_text=True))
             response = http.post(path, data={"decision": "allow" if consent else "deny", "csrf_token": token})
         else:
-            response = page
+            return page
     raise AssertionError("too many redirects")
+
+
+def log_in(http, email: str, password: str = PASSWORD, *, remember: bool = False, **request_args):
+    """Log in at /login for the account pages (no authorization request), with the security code when the
+    person has a phone; returns the response the journey ends with (the account page's redirect)."""
+    page = http.get("/login", **request_args)
+    response = http.post("/login", data={"email": email, "password": password,
+                                         "csrf_token": csrf_from(page.get_data(as_text=True))}, **request_args)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    if urlsplit(response.headers["Location"]).path == "/login/security-code":
+        page = http.get(response.headers["Location"], **request_args)
+        form = {"code": last_code(http.application, phone_of(http.application, email)),
+                "csrf_token": csrf_from(page.get_data(as_text=True))}
+        if remember:
+            form["remember"] = "yes"
+        response = http.post(response.headers["Location"], data=form, **request_args)
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return response
+
+
+def phone_of(app, email: str) -> str:
+    """The verified number a person's security codes go to."""
+    from idp.models import Person
+
+    with app.app_context():
+        person = Person.query.filter_by(email=Person.normalise_email(email)).one()
+        return person.phone_number or person.landline_number
 
 
 # --- messages (idp/notifications) ----------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from joserfc import jws
-from support import ISSUER, PASSWORD, callback_params, csrf_from, private_jwk
+from support import log_in, ISSUER, PASSWORD, callback_params, csrf_from, private_jwk
 
 fuzz = settings(
     max_examples=int(os.environ.get("IDP_FUZZ_EXAMPLES", "60")),  # raise it locally to search harder
@@ -173,12 +173,6 @@ def fuzz_rp(register):
 def secret_rp(register):
     return register(client_id=SECRET_CLIENT_ID, redirect_uris=[SECRET_CALLBACK], auth_method="client_secret_basic",
                     post_logout_redirect_uris=[])
-
-
-def log_in(http, email: str):
-    page = http.get("/login")
-    response = http.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
 
 def real_tokens(rp, person) -> dict:
@@ -723,7 +717,7 @@ def test_nul_email_at_login(app):
 def test_nul_client_id_when_withdrawing_consent(app, person):
     http = app.test_client()
     log_in(http, person("P0"))
-    page = http.get("/login")
+    page = http.get("/logout")  # any page with a form: the session's CSRF token
     response = http.post("/account/consents/withdraw", data={"client_id": NUL, "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert response.status_code in (302, 400)
 

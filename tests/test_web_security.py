@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import support
 from support import PASSWORD, make_app, csrf_from
 
 HTTPS_ISSUER = "https://idp.test"
@@ -39,13 +40,10 @@ def cookie_value(header: str) -> str:
 
 
 def log_in(http, email, base_url=None, headers=None):
+    """The login page as first served (its cookie is the one before login) and the response that ends the login."""
     kwargs = {"base_url": base_url} if base_url else {}
     page = http.get("/login", **kwargs)
-    response = http.post("/login", data={"email": email, "password": PASSWORD,
-                                         "csrf_token": csrf_from(page.get_data(as_text=True))},
-                         headers=headers or {}, **kwargs)
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return page, response
+    return page, support.log_in(http, email, headers=headers or {}, **kwargs)
 
 
 def is_logged_in(app, cookie_name, value, base_url=None) -> bool:

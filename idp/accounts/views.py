@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     redirect,
@@ -24,14 +23,10 @@ from ..protocol.authorization import requested_claim_names_for
 from ..protocol.claims import describe_claims
 from ..protocol.grants import revoke_grants_of
 from ..web import allow_form_target
-from ..authentication.factors.password import Outcome, check_password
-from ..clock import now
-from ..i18n import N_
+from .blueprint import bp
+from .login import timed_out_page
 
-bp = Blueprint("accounts", __name__)
-interactions.register_kind("login", "accounts.login")
 interactions.register_kind("consent", "accounts.consent")
-GENERIC_FAILURE = N_("Enter a correct email address and password")
 
 
 def _settings():
@@ -44,62 +39,12 @@ def home():
                            discovery_url=url_for("protocol.openid_configuration"))
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    interaction_id = request.args.get("interaction")
-    interaction = interactions.load(interaction_id) if interaction_id else None
-    if interaction_id and interaction is None:
-        return _timed_out()
-    params = interaction.params if interaction else {}
-    client = db.session.get(Client, interaction.client_id) if interaction and interaction.client_id else None
-    allow_form_target(params.get("redirect_uri"))  # the login finishes with a redirect to the client
-    hint = params.get("login_hint") or ""
-    email = request.form.get("email", hint if "@" in hint else "")
-    errors = []
-    if request.method == "POST":
-        errors = _login_form_errors(request.form.get("email", ""), request.form.get("password", ""))
-        if not errors:
-            result = check_password(request.form["email"], request.form["password"],
-                                    request.remote_addr or "unknown", _settings())
-            if result.outcome is Outcome.OK:
-                emit("login.succeeded", person_id=result.person.id, components=["Cp"])
-                if interaction is None:
-                    interaction = interactions.start("login", params={}, client_id=None,
-                                                     return_to=url_for("accounts.account"))
-                return redirect(interactions.finish_login(interaction, result.person.id, {"Cp": now()}))
-            errors = [{"field": "email", "message": _password_failure(result.outcome)}]
-    return render_template(
-        "accounts/login.html", email=email, errors=errors, client_name=client.name if client else None,
-        action=url_for("accounts.login", interaction=interaction_id) if interaction_id else url_for("accounts.login"),
-        show_registration=params.get("allow_registration") != "false", registration_url=None,
-    ), (400 if errors else 200)
-
-
-def _login_form_errors(email: str, password: str) -> list[dict]:
-    errors = []
-    if not email:
-        errors.append({"field": "email", "message": gettext("Enter your email address")})
-    elif "@" not in email or len(email) > 320:
-        errors.append({"field": "email", "message": gettext(
-            "Enter an email address in the correct format, like name@example.com")})
-    if not password:
-        errors.append({"field": "password", "message": gettext("Enter your password")})
-    return errors
-
-
-def _password_failure(outcome: Outcome) -> str:
-    # Never says whether the account exists; a lockout reads the same for every address.
-    if outcome is Outcome.THROTTLED:
-        return gettext("You have tried to log in too many times. Wait 15 minutes, then try again.")
-    return gettext(GENERIC_FAILURE)
-
-
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
     interaction = interactions.load(request.args.get("interaction"))
     login = login_for_interaction(interaction)  # an asserted_login_identity logs in for the request only
     if interaction is None or login is None or not interaction.is_authorization:
-        return _timed_out()
+        return timed_out_page()
     client = db.session.get(Client, interaction.client_id)
     if client is None:
         abort(400)
@@ -119,11 +64,6 @@ def consent():
             return redirect(interactions.decide_consent(interaction, False))
     return render_template("accounts/consent.html", client_name=client.name, claims=describe_claims(names),
                            action=url_for("accounts.consent", interaction=interaction.id), errors=[])
-
-
-def _timed_out():
-    return render_template("errors/error.html", heading=gettext("Your login has timed out"),
-                           message=gettext("Go back to the service you were using and try again."), status=400), 400
 
 
 def _remember_consent(person_id: str, client_id: str, scopes: list[str], claims: list[str]) -> None:

@@ -63,3 +63,14 @@ def _full_login_lacks(proven: set[str], have: set[str]) -> tuple[str, ...]:
     if second and not proven & {"Cd", "Ck"}:
         return tuple(sorted(second, key=PREFERENCE.index))
     return ()
+
+
+def full_login_vectors(set_up: Iterable[str]) -> list[VectorOfTrust]:
+    """What a login for our own pages (no relying party) asks: a passkey, or the password with the person's
+    own second factor if they have one (a person with only a password logs in with it)."""
+    have = set(set_up)
+    seconds = [c for c in ("Cd", "Ck") if c in have]
+    shapes = [f"P0.Cp.{c}" for c in seconds] or ["P0.Cp"]
+    if "Cm" in have:
+        shapes.append("P0.Cm")
+    return [VectorOfTrust.parse(shape) for shape in shapes]

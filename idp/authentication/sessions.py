@@ -7,6 +7,7 @@ and sid change at every login (session fixation), and logout deletes the row, so
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -75,7 +76,9 @@ class ServerSideSessionInterface(SessionInterface):
         if key and len(key) < 100:
             record = db.session.get(BrowserSession, _hash(key))
             if record is not None and record.expires_at > now():
-                return ServerSideSession(dict(record.data or {}), key=key, record=record)
+                # A deep copy: state changed in place must differ from the loaded row, or the JSON column
+                # compares equal and the change is never written.
+                return ServerSideSession(copy.deepcopy(record.data or {}), key=key, record=record)
         return ServerSideSession()
 
     def save_session(self, app, sess: ServerSideSession, response):
@@ -172,6 +175,23 @@ def end_login() -> Login | None:
     session.pending_login = None
     session.clear()
     return login
+
+
+def end_sessions_of(person_id: str, keep_sid: str | None = None) -> list[str]:
+    """Delete every browser session of a person but ``keep_sid``; returns their sids. The caller commits.
+
+    If this browser is one of them it is logged out too, keeping its journey state (the interaction a
+    password reset returns to) in a fresh anonymous row.
+    """
+    rows = BrowserSession.query.filter(BrowserSession.person_id == person_id)
+    if keep_sid:
+        rows = rows.filter(BrowserSession.sid != keep_sid)
+    sids = [row.sid for row in rows]
+    rows.delete(synchronize_session=False)
+    if isinstance(session, ServerSideSession) and session.record is not None and session.record.sid in sids:
+        db.session.expunge(session.record)
+        session.record, session.pending_login, session.modified = None, None, True
+    return sids
 
 
 def session_is_live(sid: str | None) -> bool:

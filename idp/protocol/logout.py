@@ -5,8 +5,11 @@ from flask import current_app
 
 from .. import jobs
 from ..authentication import Login, end_login
+from ..authentication.sessions import end_sessions_of as end_browser_sessions_of
+from ..clock import now
 from ..events import emit
 from ..extensions import db
+from ..i18n import N_
 from ..models import Client, Grant, Person
 from ..outbound import FetchFailed, fetch
 from .grants import revoke_session_grants
@@ -15,8 +18,19 @@ BACKCHANNEL_JOB = "backchannel_logout"
 MAX_ANSWER_BYTES = 64 * 1024
 
 
+# What a person reads when a logout request cannot be acted on (translated on the page).
+LOGOUT_NOT_ACCEPTED = N_("The service you were using asked us to log you out, but its request was not one we "
+                         "can accept.")
+SERVICE_NOT_REGISTERED = N_("The service asking to log you out is not registered with us.")
+
+
 class LogoutRequestError(ValueError):
-    """A logout request we must not act on by redirecting (shown as a page)."""
+    """A logout request we must not act on by redirecting (shown as a page): the text is for the service's
+    developers, ``message`` for the person."""
+
+    def __init__(self, description: str, message: str = LOGOUT_NOT_ACCEPTED):
+        super().__init__(description)
+        self.message = message
 
 
 def read_id_token_hint(hint: str, keystore, issuer: str) -> dict:
@@ -26,9 +40,9 @@ def read_id_token_hint(hint: str, keystore, issuer: str) -> dict:
     try:
         claims = keystore.read_own_jwt(hint, typ=ID_TOKEN_TYPES)
     except ValueError:
-        raise LogoutRequestError("The id_token_hint is not an ID token we issued.") from None
+        raise LogoutRequestError("id_token_hint is not an ID token issued by this provider.") from None
     if claims.get("iss") != issuer:
-        raise LogoutRequestError("The id_token_hint was issued by someone else.")
+        raise LogoutRequestError("id_token_hint was issued by another issuer.")
     return claims
 
 
@@ -36,13 +50,13 @@ def resolve_client(client_id: str | None, hint_claims: dict | None) -> Client | 
     aud = (hint_claims or {}).get("aud")
     hint_client = aud[0] if isinstance(aud, list) and aud else aud
     if client_id and hint_client and client_id != hint_client:
-        raise LogoutRequestError("client_id does not match the id_token_hint.")
+        raise LogoutRequestError("client_id does not match the aud of id_token_hint.")
     chosen = client_id or hint_client
     if not chosen:
         return None
     client = Client.find(chosen)
     if client is None:
-        raise LogoutRequestError("The service asking to log you out is not registered with us.")
+        raise LogoutRequestError("client_id is not a client registered here.", message=SERVICE_NOT_REGISTERED)
     return client
 
 
@@ -52,7 +66,7 @@ def check_post_logout_redirect_uri(uri: str | None, client: Client | None) -> st
     if client is None:
         raise LogoutRequestError("post_logout_redirect_uri needs a client_id or id_token_hint to check it against.")
     if uri not in (client.post_logout_redirect_uris or []):
-        raise LogoutRequestError("The post_logout_redirect_uri is not registered for this service.")
+        raise LogoutRequestError("post_logout_redirect_uri is not registered for this client.")
     return uri
 
 
@@ -72,6 +86,26 @@ def end_session(login: Login) -> None:
         for client in listening if client_ids else []:
             jobs.enqueue(BACKCHANNEL_JOB, {"client_id": client.client_id, "person_id": login.person_id, "sid": login.sid})
     db.session.commit()
+
+
+def end_sessions_of(person_id: str, reason: str, *, keep_sid: str | None = None) -> int:
+    """Log a person out of every browser (a password reset, "log out everywhere", a deleted account): their
+    sessions go, every grant they made is revoked (refresh and access tokens stop working), and each
+    listening client is told by back-channel logout. ``keep_sid`` spares the browser asking. One commit."""
+    sids = end_browser_sessions_of(person_id, keep_sid)
+    notices = {(g.client_id, g.sid) for g in Grant.query.filter(Grant.sid.in_(sids))} if sids else set()
+    grants = Grant.query.filter(Grant.person_id == person_id, Grant.revoked_at.is_(None))
+    if keep_sid:
+        grants = grants.filter((Grant.sid != keep_sid) | Grant.sid.is_(None))
+    grants.update({"revoked_at": now(), "revoked_reason": reason}, synchronize_session=False)
+    listening = {c.client_id for c in Client.query.filter(
+        Client.client_id.in_({client_id for client_id, _ in notices}), Client.backchannel_logout_uri.isnot(None))}
+    for client_id, sid in sorted(notices):
+        if client_id in listening:
+            jobs.enqueue(BACKCHANNEL_JOB, {"client_id": client_id, "person_id": person_id, "sid": sid})
+    db.session.commit()
+    emit("sessions.ended", person_id=person_id, reason=reason, count=len(sids))
+    return len(sids)
 
 
 @jobs.handler(BACKCHANNEL_JOB)

@@ -16,7 +16,7 @@ import pytest
 from freezegun import freeze_time
 from joserfc import jwt
 
-from support import ISSUER, PASSWORD, callback_params, csrf_from, follow_to_rp, private_jwk
+from support import log_in, ISSUER, PASSWORD, callback_params, csrf_from, follow_to_rp, private_jwk
 
 
 
@@ -67,10 +67,7 @@ def goes_to_login(response) -> bool:
 
 def log_in_directly(http, email, password=PASSWORD):
     """Log in at /login with no authorization request in flight (the person's own account)."""
-    page = http.get("/login")
-    response = http.post("/login", data={"email": email, "password": password,
-                                         "csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    log_in(http, email, password)
 
 
 def input_value(html: str, name: str) -> str | None:

@@ -123,11 +123,12 @@ def test_proofing_level_can_be_above_the_vot(rp, client, person):
     assert claims["identity_proofing_level"] == "P5"
 
 
-def test_second_factor_vector_is_not_met_by_a_password(rp, client, person):
+def test_second_factor_vector_is_met_only_with_the_security_code(rp, client, person):
     email = person("P9")
-    result = rp.login_flow(email, vtr='["P9.Cp.Cd"]', state="v2")
-    assert result.get("error") == "access_denied", result
-    assert "code" not in result
+    stopped = follow_to_rp(client, rp.authorize(vtr='["P9.Cp.Cd"]', state="v2"), email=email, second=False)
+    assert "Enter the security code" in stopped.get_data(as_text=True)  # the password alone does not finish
+    tokens = rp.tokens_for(email, vtr='["P9.Cp.Cd"]', state="v2")
+    assert rp.verify_id_token(tokens["id_token"])["vot"] == "P9.Cp.Cd"
 
 
 def test_strongest_satisfied_vector_is_chosen(rp, client, person):
@@ -326,5 +327,6 @@ def test_account_locks_after_five_wrong_passwords_and_unlocks_after_15_minutes(c
         frozen.tick(timedelta(minutes=1, seconds=1))
         unlocked = login_page(client, email, PASSWORD)
         assert unlocked.status_code == 302, unlocked.get_data(as_text=True)[:300]
+        follow_to_rp(client, unlocked, email=email)  # the security code: a login for the account pages is complete
         assert client.get("/account").status_code == 200
 

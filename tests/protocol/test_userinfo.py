@@ -22,7 +22,7 @@ def www_authenticate(response) -> str:
 
 
 def test_get_with_bearer_header_returns_sub_and_the_scope_claims(rp, person, client):
-    email = person("P9")
+    email = person("P9", phone="+447700900123")
     tokens = rp.tokens_for(email, scope="openid profile email phone", vtr='["P9.Cp"]')
     sub = rp.verify_id_token(tokens["id_token"])["sub"]
     response = client.get("/userinfo", headers=bearer(tokens["access_token"]))

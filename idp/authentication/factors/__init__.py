@@ -81,6 +81,5 @@ def _load() -> None:
             _register(import_module(f"{__name__}.{module}").FACTOR)
 
 
-# The factors a person can use end to end (domain module and pages). security_code (Cd), totp (Ck) and
-# passkey (Cm) have their domain modules; they join this list with their login pages.
-MODULES: list[str] = ["password"]
+# The factors a person can use end to end (domain module and pages: idp/accounts/login.py).
+MODULES: list[str] = ["password", "security_code", "totp", "passkey"]

@@ -21,6 +21,8 @@ from flask import current_app
 from sqlalchemy import delete, update
 
 from ... import sealing
+from .. import throttle
+from ..one_time_codes import FAILURES_PER_JOURNEY, FAILURES_PER_SOURCE, CodeCheck
 from ...clock import now
 from ...events import emit
 from ...extensions import db
@@ -46,10 +48,11 @@ class Enrolment:
     manual_key: str  # the secret in groups of 4, for typing into the app
 
 
-def start_enrolment(person: Person, settings=None) -> Enrolment:
-    """A new shared key and how to give it to the app (Key URI Format); nothing is stored until confirmed."""
+def start_enrolment(person: Person, settings=None, secret: str | None = None) -> Enrolment:
+    """A new shared key (or the one this enrolment already showed) and how to give it to the app (Key URI
+    Format); nothing is stored until confirmed."""
     settings = settings or _settings()
-    secret = pyotp.random_base32()
+    secret = secret if isinstance(secret, str) and _SECRET.fullmatch(secret) else pyotp.random_base32()
     uri = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
         name=person.email, issuer_name=_service_name(settings))
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
@@ -100,6 +103,24 @@ def verify(person: Person, code: str, settings=None) -> bool:
     db.session.commit()
     emit("authenticator_app.accepted" if accepted else "login.failed", person_id=person.id, component=COMPONENT)
     return accepted
+
+
+def check_code(person: Person, code: str, source: str, settings) -> CodeCheck:
+    """``verify`` behind the same short-window throttles as security codes: per person and per source address,
+    a lockout that clears by itself; the 100-in-a-row cap stays underneath."""
+    window = settings.login_lockout_seconds
+    person_key = throttle.subject("totp-person", person.id)
+    source_key = throttle.subject("code-source", source)
+    if throttle.is_locked(person_key, FAILURES_PER_JOURNEY, window) or throttle.is_locked(
+            source_key, FAILURES_PER_SOURCE, window) or is_blocked(person):
+        return CodeCheck.THROTTLED
+    if verify(person, code, settings):
+        throttle.clear(person_key)
+        return CodeCheck.OK
+    throttle.count_attempt(source_key, FAILURES_PER_SOURCE, window)
+    if throttle.count_attempt(person_key, FAILURES_PER_JOURNEY, window) >= FAILURES_PER_JOURNEY:
+        return CodeCheck.THROTTLED
+    return CodeCheck.WRONG
 
 
 def is_set_up(person: Person) -> bool:
