@@ -200,12 +200,15 @@ def test_every_marked_message_has_a_welsh_translation():
 
 
 def test_translations_keep_placeholders_and_markup():
-    placeholder, tag = re.compile(r"%\(\w+\)s"), re.compile(r"</?\w+[^>]*>")
+    placeholder, tag = re.compile(r"%\(\w+\)[sd]"), re.compile(r"</?\w+[^>]*>")
     for message in welsh_catalog():
         if not message.id:
             continue
-        assert sorted(placeholder.findall(message.string)) == sorted(placeholder.findall(message.id)), message.id
-        assert tag.findall(message.string) == tag.findall(message.id), message.id
+        # A plural message has a tuple of ids (singular, plural) and one string per Welsh plural form.
+        english = message.id[-1] if isinstance(message.id, tuple) else message.id
+        for welsh in (message.string if isinstance(message.string, tuple) else (message.string,)):
+            assert sorted(placeholder.findall(welsh)) == sorted(placeholder.findall(english)), message.id
+            assert tag.findall(welsh) == tag.findall(english), message.id
 
 
 @pytest.mark.parametrize("template", sorted(str(p.relative_to(REPO / "templates")) for p in (REPO / "templates").rglob("*.html")))
