@@ -9,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import format_date, gettext
@@ -91,9 +92,12 @@ def account():
             "granted_at": format_date(datetime.fromtimestamp(row.granted_at, timezone.utc), "d MMMM y"),
             "claims": describe_claims(row.claims) or [gettext("That you have logged in")],
         })
+    from .settings import login_methods, settings_links
+
     return render_template("accounts/account.html", email=person.email, proofing_level=person.proofing_level,
                            consents=consents, withdraw_action=url_for("accounts.withdraw_consent"),
-                           logout_url=url_for("protocol.logout"))
+                           logout_url=url_for("protocol.logout"), methods=login_methods(person),
+                           done=session.pop("settings_done", None), links=settings_links())
 
 
 @bp.post("/account/consents/withdraw")
