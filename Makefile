@@ -9,12 +9,12 @@ PYTEST_ARGS ?=
 # The demo relying party's port: `idp demo load` registers its URIs there and scripts/serve.sh serves it there.
 export DEMO_RP_PORT ?= 5001
 
-.PHONY: run test setup install assets db test-sqlite test-postgres benchmark clean
+.PHONY: run test setup install assets browser db test-sqlite test-postgres benchmark clean
 
 run: setup
 	@bash scripts/serve.sh
 
-test: install assets
+test: install assets browser
 	@bash scripts/test.sh $(PYTEST_ARGS)
 
 setup: install assets db
@@ -28,6 +28,10 @@ $(STAMP): pyproject.toml
 
 assets: $(ASSETS)
 
+# Debian's Chromium for the browser tests (Playwright drives it; its own browser download is unreachable).
+browser:
+	@bash scripts/install-browser.sh
+
 $(ASSETS): package.json package-lock.json scripts/install-frontend.sh
 	@bash scripts/install-frontend.sh
 
@@ -36,7 +40,7 @@ db: install
 	$(IDP) keys init
 	$(IDP) demo load
 
-test-sqlite: install assets
+test-sqlite: install assets browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: install assets
