@@ -10,6 +10,9 @@
 #   idp/static/nhsuk/assets/manifest.json       web app manifest (relative paths)
 #   idp/static/nhsuk/VERSION                    installed nhsuk-frontend version
 #
+# The same npm ci also installs axe-core (a devDependency, pinned the same way), which the browser
+# tests inject into the provider's pages from node_modules/axe-core/axe.min.js.
+#
 # Idempotent: a stamp file records the version, the lockfile hash and this
 # script's hash; when it matches, the script exits straight away.
 # Both node_modules/ and idp/static/nhsuk/ are git-ignored.
@@ -21,6 +24,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PACKAGE=nhsuk-frontend
+AXE=axe-core  # for the browser tests only; stays in node_modules
 DEST="idp/static/nhsuk"
 STAMP="$DEST/.install-stamp"
 
@@ -29,15 +33,21 @@ die() { log "error: $*"; exit 1; }
 
 [[ -f package.json && -f package-lock.json ]] || die "package.json and package-lock.json must exist at the repo root"
 
-# The pinned version, read without needing node so the fast path stays fast.
-VERSION="$(sed -nE 's/^[[:space:]]*"'"$PACKAGE"'"[[:space:]]*:[[:space:]]*"([0-9][^"]*)".*/\1/p' package.json | head -n1)"
-[[ "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "could not read an exact $PACKAGE version from package.json (got '$VERSION')"
+# The pinned versions, read without needing node so the fast path stays fast.
+pinned_version() {
+  local version
+  version="$(sed -nE 's/^[[:space:]]*"'"$1"'"[[:space:]]*:[[:space:]]*"([0-9][^"]*)".*/\1/p' package.json | head -n1)"
+  [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "could not read an exact $1 version from package.json (got '$version')"
+  printf '%s\n' "$version"
+}
+VERSION="$(pinned_version "$PACKAGE")"
+AXE_VERSION="$(pinned_version "$AXE")"
 
 hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
 WANT="$PACKAGE@$VERSION lock=$(hash_of package-lock.json) script=$(hash_of "${BASH_SOURCE[0]}")"
 
 if [[ "${FORCE:-0}" != 1 && -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" \
-      && -f "$DEST/nhsuk-frontend.min.css" && -f "$DEST/nhsuk-frontend.min.js" ]]; then
+      && -f "$DEST/nhsuk-frontend.min.css" && -f "$DEST/nhsuk-frontend.min.js" && -f "node_modules/$AXE/axe.min.js" ]]; then
   log "$PACKAGE $VERSION already installed in $DEST"
   exit 0
 fi
@@ -46,15 +56,17 @@ command -v npm >/dev/null 2>&1 || die "npm is not installed (needed to fetch $PA
 
 PKG_DIR="node_modules/$PACKAGE"
 installed_version() {
-  [[ -f "$PKG_DIR/package.json" ]] || return 0
-  sed -nE 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"([^"]+)".*/\1/p' "$PKG_DIR/package.json" | head -n1
+  [[ -f "node_modules/$1/package.json" ]] || return 0
+  sed -nE 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"([^"]+)".*/\1/p' "node_modules/$1/package.json" | head -n1
 }
 
-if [[ "$(installed_version)" != "$VERSION" ]]; then
-  log "installing $PACKAGE $VERSION with npm ci"
+if [[ "$(installed_version "$PACKAGE")" != "$VERSION" || "$(installed_version "$AXE")" != "$AXE_VERSION" ]]; then
+  log "installing $PACKAGE $VERSION and $AXE $AXE_VERSION with npm ci"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
-[[ "$(installed_version)" == "$VERSION" ]] || die "npm installed $PACKAGE $(installed_version), expected $VERSION"
+[[ "$(installed_version "$PACKAGE")" == "$VERSION" ]] || die "npm installed $PACKAGE $(installed_version "$PACKAGE"), expected $VERSION"
+[[ "$(installed_version "$AXE")" == "$AXE_VERSION" && -f "node_modules/$AXE/axe.min.js" ]] \
+  || die "npm installed $AXE $(installed_version "$AXE"), expected $AXE_VERSION with axe.min.js"
 
 DIST="$PKG_DIR/dist/nhsuk"
 for f in nhsuk-frontend.min.css nhsuk-frontend.min.js assets/manifest.json assets/images/favicon.ico; do
