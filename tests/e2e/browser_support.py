@@ -1,0 +1,264 @@
+"""What the browser tests need: the provider and the demo relying party served side by side, Chromium, axe-core.
+
+* ``serve_stack()`` serves the provider (gunicorn, as ``idp serve`` does) on http://localhost:P, an issuer with a
+  host name so that passkeys work (the WebAuthn RP ID is the issuer's host), and the demo RP
+  (clients/demo_rp, as scripts/serve.sh serves it) on http://localhost:R, registered from
+  clients/demo-rp.json moved to that port with a key of its own. Both on free ports, in a temporary directory.
+* ``Stack.next_code(address)`` reads the newest security code sent to an address from the development
+  outbox of the served database, as tests/support.py's ``last_code`` does in process.
+* ``launch_chromium()`` starts Debian's Chromium (scripts/install-browser.sh) through Playwright; a Chromium that
+  is missing or does not start is a failure that says how to install it, never a skip.
+* ``Axe`` injects node_modules/axe-core/axe.min.js (scripts/install-frontend.sh) and fails on any WCAG 2.2 AA
+  violation with one readable line per offending element.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from benchmarks.served import PYTHON, ROOT, ServedProvider, free_port, rsa_key_pair, start
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+AXE_JS = os.path.join(ROOT, "node_modules", "axe-core", "axe.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+INSTALL_HINT = "install it with `make browser` (bash scripts/install-browser.sh: Debian's chromium package)"
+# As the machine notes have it: no sandbox as root, and none of Chromium's own calls to the outside world.
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-dev-shm-usage"]
+CODE = re.compile(r"(?<!\d)\d(?: ?\d){5}(?!\d)")
+
+
+# --- the provider and the demo RP -------------------------------------------------------------------
+@dataclass
+class Stack:
+    provider: ServedProvider
+    rp_url: str
+    rp_process: subprocess.Popen | None = None
+    rp_log: str = ""
+    app: object = None  # an in-process app on the served database: people and the outbox
+    _codes_read: dict = field(default_factory=dict)
+
+    @property
+    def idp_url(self) -> str:
+        return self.provider.base_url
+
+    def add_person(self, email: str, password: str, phone: str | None = None, level: str = "P0"):
+        from idp.people import add_test_person
+
+        with self.app.app_context():
+            add_test_person(self.app.extensions["idp"].settings, email=email, password=password, phone=phone,
+                            level=level)
+
+    def messages_to(self, to: str) -> int:
+        """How many messages have been sent to ``to`` (delivered or still queued)."""
+        from idp.extensions import db
+        from idp.models import OutboundMessage
+
+        with self.app.app_context():
+            try:
+                return OutboundMessage.query.filter(OutboundMessage.to_address == to).count()
+            finally:
+                db.session.remove()
+
+    def codes(self, to: str) -> list[str]:
+        """The codes in the messages sent to ``to`` (delivered by the provider's job workers), oldest first."""
+        from idp.extensions import db
+        from idp.notifications.adapters.outbox import read
+
+        with self.app.app_context():
+            try:
+                entries = read(self.app.extensions["idp"].settings.secret_key, to=to)
+            finally:
+                db.session.remove()
+        return [m.group(0).replace(" ", "") for m in (CODE.search(e.body) for e in entries if e.body) if m]
+
+    def next_code(self, to: str, timeout: float = 10) -> str:
+        """The code of the next message to ``to`` that this test run has not read yet (waits for delivery)."""
+        seen = self._codes_read.get(to, 0)
+        deadline = time.monotonic() + timeout
+        while len(codes := self.codes(to)) <= seen:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no new security code was sent to {to} within {timeout} s "
+                                     f"(outbox has {len(codes)}); provider log:\n{self.provider.logs()}")
+            time.sleep(0.1)
+        self._codes_read[to] = len(codes)
+        return codes[-1]
+
+    def stop(self) -> None:
+        proc, self.rp_process = self.rp_process, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # its own session: this gunicorn only
+                proc.wait(timeout=5)
+        self.provider.stop()
+        if self.app is not None:
+            from idp.jobs import stop_worker
+
+            stop_worker(self.app)
+            with self.app.app_context():
+                from idp.extensions import db
+
+                db.session.remove()
+                db.engine.dispose()
+
+
+def _register_demo_rp(stack: Stack) -> str:
+    """clients/demo-rp.json as `idp demo load` registers it (every URI moved to the demo RP's URL, through
+    `idp clients sync`'s code), with a fresh key pair; returns the private key's path for the demo RP."""
+    from idp.clients_sync import sync_directory
+    from idp.demo import at_base_url
+
+    directory = stack.provider.directory
+    private, public = rsa_key_pair()
+    clients = os.path.join(directory, "clients")
+    os.makedirs(clients)
+    private_path = os.path.join(directory, "demo-rp-private.pem")
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private)
+    with open(os.path.join(clients, "demo-rp-public.pem"), "wb") as fh:
+        fh.write(public)
+    with open(os.path.join(ROOT, "clients", "demo-rp.json")) as fh:
+        registration = at_base_url(json.load(fh), stack.rp_url)
+    registration["public_key_file"] = "demo-rp-public.pem"
+    with open(os.path.join(clients, "demo-rp.json"), "w") as fh:
+        json.dump(registration, fh)
+    lines = sync_directory(clients, development=True)
+    if lines != ["created demo-rp from demo-rp.json"]:
+        raise RuntimeError(f"the demo RP was not registered: {lines}")
+    return private_path
+
+
+def _prepare(stack: Stack) -> str:
+    """What `make run` does before serving (`idp db upgrade`, `idp keys init`, the demo client), done in this
+    process (each `idp` command would start the app again, seconds each); returns the demo RP's key path."""
+    from flask_migrate import upgrade
+
+    from idp import create_app
+    from idp.config import Settings
+
+    settings = Settings.from_env(stack.provider.env, instance_path=stack.provider.directory)
+    stack.app = create_app(settings=settings)
+    with stack.app.app_context():
+        from idp.extensions import db
+
+        upgrade()
+        stack.app.extensions["idp"].keystore.ensure_keys(development=True)
+        private_key = _register_demo_rp(stack)
+        db.session.remove()
+    return private_key
+
+
+def _start_demo_rp(stack: Stack, private_key: str, port: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_", "DEMO_RP_"))}
+    env.update({"DEMO_RP_ISSUER": stack.idp_url, "DEMO_RP_BASE_URL": stack.rp_url, "DEMO_RP_PRIVATE_KEY": private_key,
+                "DEMO_RP_CLIENT_ID": "demo-rp"})
+    stack.rp_log = os.path.join(stack.provider.directory, "demo-rp.log")
+    with open(stack.rp_log, "ab") as log:
+        # As scripts/serve.sh: one worker (the demo keeps its sessions in memory), four threads.
+        stack.rp_process = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
+             "--log-level", "warning", "clients.demo_rp.app:create_app()"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+
+
+def _wait_for_demo_rp(stack: Stack, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and stack.rp_process.poll() is None:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(stack.rp_url + "/", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    with open(stack.rp_log) as fh:
+        raise RuntimeError(f"the demo RP did not answer {stack.rp_url} within {timeout} s:\n{fh.read()[-3000:]}")
+
+
+@contextlib.contextmanager
+def serve_stack(workers: int = 2):
+    idp_port, rp_port = free_port(), free_port()
+    idp_url, rp_url = f"http://localhost:{idp_port}", f"http://localhost:{rp_port}"
+    directory = tempfile.mkdtemp(prefix="idp-browser-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
+    env.update({
+        "IDP_DATABASE_URL": f"sqlite:///{os.path.join(directory, 'idp.sqlite3')}", "IDP_INSTANCE_PATH": directory,
+        "IDP_ISSUER": idp_url, "PORT": str(idp_port), "IDP_ENV": "development",
+        # The fast argon2 profile (real hashing, cheap parameters; development only) keeps each login quick.
+        "IDP_PASSWORD_HASH_PROFILE": "fast",
+    })
+    provider = ServedProvider(base_url=idp_url, port=idp_port, workers=workers, directory=directory, env=env)
+    stack = Stack(provider=provider, rp_url=rp_url)
+    try:
+        private_key = _prepare(stack)
+        _start_demo_rp(stack, private_key, rp_port)  # starts while the provider does
+        start(provider)
+        _wait_for_demo_rp(stack)
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- Chromium ----------------------------------------------------------------------------------------
+def launch_chromium(playwright):
+    """Debian's Chromium, headless; a failure (not a skip) with the way to install it when it cannot start."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: {INSTALL_HINT}, or set CHROMIUM to a Chromium binary",
+                    pytrace=False)
+    args = list(CHROMIUM_ARGS) + (["--no-sandbox"] if os.geteuid() == 0 else [])
+    try:
+        return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args, timeout=30_000)
+    except Exception as error:  # Playwright's Error, with Chromium's own output at its end
+        lines = str(error).splitlines()
+        reason = "\n".join(lines[:1] + [line for line in lines[1:] if not line.lstrip(" -").startswith("<launch")][-12:])
+    pytest.fail(f"Chromium at {CHROMIUM} did not start ({INSTALL_HINT}):\n{reason}", pytrace=False)
+
+
+# --- axe-core ----------------------------------------------------------------------------------------
+def axe_source() -> str:
+    if not os.path.isfile(AXE_JS):
+        pytest.fail(f"{AXE_JS} not found: run `make assets` (scripts/install-frontend.sh installs axe-core "
+                    "from package-lock.json)", pytrace=False)
+    return AXE_JS
+
+
+def format_violations(url: str, violations: list[dict]) -> str:
+    lines = [f"{len(violations)} axe-core violation(s) of WCAG 2.2 AA on {url}:"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation.get('impact')}): {violation['help']} "
+                     f"[{', '.join(t for t in violation['tags'] if t.startswith('wcag'))}] {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {' '.join(map(str, node['target']))}: {node['html'][:200]}")
+            if summary:
+                lines.append(f"      {summary[:400]}")
+    return "\n".join(lines)
+
+
+def check_accessibility(page) -> list[dict]:
+    """Run axe-core on the page as it is; returns the violations (empty when it passes)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=axe_source())
+    result = page.evaluate(
+        """async (tags) => {
+             const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+               tags: v.tags, nodes: v.nodes.map(n => ({target: n.target, html: n.html,
+               failureSummary: n.failureSummary}))}));
+           }""", AXE_TAGS)
+    return result
