@@ -69,11 +69,10 @@ def init_app(app, service_name: str) -> None:
                for key, value in source.items(multi=True)):
             if surface is Surface.API:
                 return error_response(400, "invalid_request", "Parameters must not contain NUL.")
-            return render_template(
-                "errors/error.html", heading=gettext("Sorry, there is a problem with the service"),
-                message=gettext("The link or form you used contains a character we cannot accept. "
-                                "Go back to the service you were using and try again."),
-                status=400), 400
+            return error_page(PROBLEM_WITH_THE_SERVICE, N_(
+                "The link or form you used contains a character we cannot accept. "
+                "Go back to the service you were using and try again."), 400,
+                oauth_error="invalid_request", description="Parameters must not contain NUL.")
 
     @app.after_request
     def security_headers(response):
@@ -101,11 +100,8 @@ def init_app(app, service_name: str) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        return render_template(
-            "errors/error.html", heading=gettext("Your page has expired"),
-            message=gettext("For your security, this form could not be sent. Go back, refresh the page and try again."),
-            status=400,
-        ), 400
+        return error_page(N_("Your page has expired"), N_(
+            "For your security, this form could not be sent. Go back, refresh the page and try again."), 400)
 
     @app.errorhandler(HTTPException)
     def http_error(error):
@@ -120,25 +116,40 @@ def init_app(app, service_name: str) -> None:
             if error.code == 405:
                 response.headers["Allow"] = ", ".join(error.valid_methods or [])
             return response
-        heading, message = _HEADINGS.get(error.code), _MESSAGES.get(error.code)
-        return render_template("errors/error.html", heading=gettext(heading) if heading else error.name,
-                               message=gettext(message) if message else error.description,
-                               status=error.code), error.code
+        status = error.code or 500
+        if status in _PAGES:
+            return error_page(*_PAGES[status], status)
+        # Werkzeug's own description is for developers; the person gets plain words and a way back.
+        return error_page(PROBLEM_WITH_THE_SERVICE, N_("The link or form you used did not work."), status,
+                          advice=GO_BACK, description=error.description)
 
     @app.errorhandler(Exception)
     def unexpected(error):
         app.logger.exception("unhandled error on %s %s", request.method, request.path[:200])
         if surface_of(request.path) is not Surface.PAGE:
             return error_response(500, "server_error", "Something went wrong on our side.")
-        return render_template("errors/error.html", heading=gettext("Sorry, there is a problem with the service"),
-                               message=gettext("Try again later."), status=500), 500
+        return error_page(PROBLEM_WITH_THE_SERVICE, N_("Try again later."), 500)
 
 
-_HEADINGS = {404: N_("Page not found"), 405: N_("Sorry, there is a problem with the service"),
-             413: N_("Sorry, that was too much to send"), 400: N_("Sorry, there is a problem with the service")}
-_MESSAGES = {404: N_("If you typed the web address, check it is correct."),
-             405: N_("This page cannot be used in that way."),
-             413: N_("The request was too large. Go back and try again with less information.")}
+PROBLEM_WITH_THE_SERVICE = N_("Sorry, there is a problem with the service")
+GO_BACK = N_("Go back to the service you were using and try again.")
+# (heading, message) of the statuses a person meets most.
+_PAGES = {404: (N_("Page not found"), N_("If you typed the web address, check it is correct.")),
+          405: (PROBLEM_WITH_THE_SERVICE, N_("This page cannot be used in that way.")),
+          413: (N_("Sorry, that was too much to send"),
+                N_("The request was too large. Go back and try again with less information."))}
+
+
+def error_page(heading: str, message: str, status: int, *, advice: str | None = None,
+               oauth_error: str | None = None, description: str | None = None):
+    """An error page that speaks to the person, in their language: ``heading``, ``message`` and ``advice`` are
+    message ids (marked with N_ where they are written). ``oauth_error`` and ``description`` are for the
+    service's developers: shown as they are, folded away under "Details for the service's developers"."""
+    return render_template(
+        "errors/error.html", heading=gettext(heading), message=gettext(message),
+        advice=gettext(advice) if advice else None, oauth_error=oauth_error, description=description,
+        status=status,
+    ), status
 
 
 def _form_if_readable():

@@ -221,15 +221,17 @@ LOGOUT_CONFIRM = {
     "client_name": "Example GP Online",
 }
 ERROR = {
-    "heading": "Page not found",
-    "message": "If you typed the web address, check it was correct.",
-    "status": 404,
-    "details": ["The redirect_uri is not registered for this client"],
+    "heading": "Sorry, there is a problem with the service",
+    "message": "We cannot send you back to the service you were using.",
+    "advice": "Go back to the service you were using and try again.",
+    "status": 400,
+    "oauth_error": "invalid_request",
+    "description": "redirect_uri is not registered for this client.",
 }
 
 PAGES = {
     "home.html": ({"logged_in": False, "account_url": "/account", "discovery_url": "/.well-known/openid-configuration"}, SERVICE),
-    "errors/error.html": (ERROR, "Page not found"),
+    "errors/error.html": (ERROR, "Sorry, there is a problem with the service"),
     "accounts/login.html": (LOGIN, "Log in"),
     "accounts/consent.html": (CONSENT, "Share your information with Example GP Online?"),
     "accounts/account.html": (ACCOUNT, "Your account"),
@@ -607,10 +609,18 @@ def test_logged_out(render):
 def test_error_page(render):
     html, doc = render("errors/error.html", **ERROR)
     main = doc.find("main")
-    assert main.find("h1").text() == "Page not found"
-    assert ERROR["message"] in main.text()
-    assert [li.text() for li in main.find_all("li")] == ERROR["details"]
-    assert "404" in main.text()
+    assert main.find("h1").text() == ERROR["heading"]
+    paragraphs = [p.text() for p in main.find_all("p") if not any(a.tag == "details" for a in p.ancestors())]
+    assert paragraphs[:3] == [ERROR["message"], ERROR["advice"], f"Go to the {SERVICE} home page"]
+    assert main.find("a", href="/").text() == f"Go to the {SERVICE} home page"
+    # The technical text is folded away for the service's developers.
+    details = main.find("details", class_="nhsuk-details")
+    assert details.find("summary").text() == "Details for the service's developers"
+    rows = {row.find("dt").text(): row.find("dd").text() for row in details.find_all(class_="nhsuk-summary-list__row")}
+    assert rows == {"error": "invalid_request", "error_description": ERROR["description"]}
+    outside = [n for n in main.iter() if n.tag in ("p", "h1") and details not in n.ancestors()]
+    assert not any(ERROR["description"] in n.text() for n in outside)
+    assert "Error code: 400" in main.text()
     assert not main.find_all("form")
 
 
@@ -620,7 +630,8 @@ def test_error_page_without_details(render):
         message="Try again later.", status=500,
     )
     main = doc.find("main")
-    assert not main.find_all("ul")
+    assert not main.find_all("details")
+    assert main.find("a", href="/")
     assert doc.find("title").text() == f"Sorry, there is a problem with the service – {SERVICE}"
 
 

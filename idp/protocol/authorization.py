@@ -22,6 +22,7 @@ from ..authentication import current_login
 from ..clock import now
 from ..events import emit
 from ..extensions import db
+from ..i18n import N_
 from ..levels import (
     InvalidVectorError,
     ProofingLevel,
@@ -59,14 +60,27 @@ PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
 
 
-class ErrorPage(Exception):
-    """An error shown to the person because there is no verified redirect URI to send it to."""
+# What a person reads when the request cannot go back to the service (translated on the page).
+LINK_DOES_NOT_WORK = N_("The service you were using sent you here with a link that does not work.")
+SERVICE_NOT_REGISTERED = N_("The service that sent you here is not registered with us.")
+CANNOT_SEND_YOU_BACK = N_("We cannot send you back to the service you were using, because its link to us "
+                          "is not set up correctly.")
 
-    def __init__(self, description: str, status: int = 400, error: str = "invalid_request"):
+
+class ErrorPage(Exception):
+    """An error shown to the person because there is no verified redirect URI to send it to.
+
+    ``message`` is for the person; ``error`` (the OAuth code) and ``description`` are for the service's
+    developers, on the page's details and in /par's JSON answer (RFC 9126 2.3).
+    """
+
+    def __init__(self, description: str, status: int = 400, error: str = "invalid_request",
+                 message: str = LINK_DOES_NOT_WORK):
         super().__init__(description)
         self.description = description
         self.status = status
-        self.error = error  # the OAuth code, for where errors are answered as JSON instead (/par, RFC 9126 2.3)
+        self.error = error
+        self.message = message
 
 
 class ErrorRedirect(Exception):
@@ -130,20 +144,20 @@ def check_parameters(req: AuthorizationRequest, settings) -> None:
 def load_client(req: AuthorizationRequest, settings) -> None:
     client_id = req.get("client_id")
     if client_id is None:
-        raise ErrorPage("The request has no client_id. The service that sent you here needs to fix its link.")
+        raise ErrorPage("client_id is missing.")
     client = Client.find(client_id)
     if client is None:
-        raise ErrorPage("The service that sent you here is not registered with us.")
+        raise ErrorPage("client_id is not a client registered here.", message=SERVICE_NOT_REGISTERED)
     req.client = client
 
 
 def check_redirect_uri(req: AuthorizationRequest, settings) -> None:
     redirect_uri = req.get("redirect_uri")
     if redirect_uri is None:
-        raise ErrorPage("The request has no redirect_uri. The service that sent you here needs to fix its link.")
+        raise ErrorPage("redirect_uri is missing.", message=CANNOT_SEND_YOU_BACK)
     # RFC 6749 4.1.2.1: if the redirect URI is invalid, do not redirect.
     if not req.client.check_redirect_uri(redirect_uri):
-        raise ErrorPage("The redirect_uri is not registered for this service, so we cannot send you back to it.")
+        raise ErrorPage("redirect_uri is not registered for this client.", message=CANNOT_SEND_YOU_BACK)
     req.redirect_uri = redirect_uri
 
 

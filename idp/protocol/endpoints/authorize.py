@@ -1,9 +1,9 @@
 """GET/POST /authorize and the resume point the login surface sends people back to."""
-from flask import redirect, render_template, request
-from flask_babel import gettext
+from flask import redirect, request
 
 from ...extensions import csrf
 from ...i18n import N_
+from ...web import GO_BACK, PROBLEM_WITH_THE_SERVICE, error_page
 from .. import interactions
 from ..asserted_login import parked
 from ..authorization import (
@@ -29,10 +29,9 @@ def authorize():
 def resume(interaction_id):
     record = interactions.load(interaction_id)
     if record is None:
-        return _error_page(
-            N_("This login has timed out or was already finished. Go back to the service you were using and try again."),
-            400,
-        )
+        return error_page(PROBLEM_WITH_THE_SERVICE, N_(
+            "This login has timed out or was already finished. Go back to the service you were using and try again."),
+            400)
     return _respond(AuthorizationRequest(params=dict(record.params), interaction=record))
 
 
@@ -42,7 +41,8 @@ def _respond(req: AuthorizationRequest):
         run(req, settings)
         return redirect(issue_code(req, settings))
     except ErrorPage as error:
-        return _error_page(error.description, error.status)
+        return error_page(PROBLEM_WITH_THE_SERVICE, error.message, error.status, advice=GO_BACK,
+                          oauth_error=error.error, description=error.description)
     except ErrorRedirect as error:
         return redirect(error_location(req, settings, error))
     except Interact as needed:
@@ -54,20 +54,3 @@ def _respond(req: AuthorizationRequest):
             interaction = interactions.start(needed.kind, params=req.params, client_id=req.client.client_id,
                                              needs=needed.needs, asserted_login=asserted)
         return redirect(interactions.page_url(interaction))
-
-
-def _error_page(message: str, status: int):
-    # Known messages are shown in the page's language (ERROR_PAGE_MESSAGES); others as they are.
-    return render_template(
-        "errors/error.html", heading=gettext("Sorry, there is a problem with the service"), message=gettext(message),
-        status=status,
-    ), status
-
-
-# The ErrorPage texts of protocol/authorization.py, marked here so they are extracted for translation.
-ERROR_PAGE_MESSAGES = (
-    N_("The request has no client_id. The service that sent you here needs to fix its link."),
-    N_("The service that sent you here is not registered with us."),
-    N_("The request has no redirect_uri. The service that sent you here needs to fix its link."),
-    N_("The redirect_uri is not registered for this service, so we cannot send you back to it."),
-)

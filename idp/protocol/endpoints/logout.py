@@ -6,13 +6,12 @@ people out (RP-Initiated Logout 1.0 section 6).
 """
 from authlib.common.urls import add_params_to_uri
 from flask import redirect, render_template, request, url_for
-from flask_babel import gettext
 
 from ...authentication import current_login
 from ...events import emit
 from ...extensions import csrf, db
 from ...i18n import N_
-from ...web import allow_form_target
+from ...web import allow_form_target, error_page
 from ...models import Person
 from ..logout import (
     LogoutRequestError,
@@ -25,6 +24,8 @@ from ..subjects import session_id_for, subject_for
 from . import bp, idp
 
 PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint")
+# Nothing was ended: the person may be logged in still, here or at the service.
+MAY_STILL_BE_LOGGED_IN = N_("You may still be logged in. Go back to the service you were using and try again.")
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -41,9 +42,8 @@ def logout():
         client = resolve_client(params.get("client_id"), hint)
         target = check_post_logout_redirect_uri(params.get("post_logout_redirect_uri"), client)
     except LogoutRequestError as error:
-        # Known messages are shown in the page's language (LOGOUT_ERROR_MESSAGES); others as they are.
-        return render_template("errors/error.html", heading=gettext("Sorry, we could not log you out"),
-                               message=gettext(str(error)), status=400), 400
+        return error_page(N_("Sorry, we could not log you out"), error.message, 400, advice=MAY_STILL_BE_LOGGED_IN,
+                          oauth_error="invalid_request", description=str(error))
 
     login = current_login()
     confirmed = request.method == "POST" and request.form.get("confirm") == "yes"
@@ -75,14 +75,3 @@ def _hint_names_this_login(hint, login, client) -> bool:
         return True
     person = db.session.get(Person, login.person_id)
     return person is not None and hint.get("sub") == subject_for(person, client)
-
-
-# The LogoutRequestError texts of protocol/logout.py, marked here so they are extracted for translation.
-LOGOUT_ERROR_MESSAGES = (
-    N_("The id_token_hint is not an ID token we issued."),
-    N_("The id_token_hint was issued by someone else."),
-    N_("client_id does not match the id_token_hint."),
-    N_("The service asking to log you out is not registered with us."),
-    N_("post_logout_redirect_uri needs a client_id or id_token_hint to check it against."),
-    N_("The post_logout_redirect_uri is not registered for this service."),
-)
