@@ -29,7 +29,9 @@ DEFAULT = "en"
 # The language link shows each language's own name, in that language.
 NAMES = {"en": "English", "cy": "Cymraeg"}
 # Pages that are safe to load again in the other language (the link is a GET of the same page).
-TOGGLE_ENDPOINTS = ("accounts.home", "accounts.login", "accounts.consent", "accounts.account")
+TOGGLE_ENDPOINTS = ("accounts.home", "accounts.login", "accounts.consent", "accounts.account", "accounts.register",
+                    "accounts.forgotten_password", "accounts.change_email", "accounts.change_phone",
+                    "accounts.change_password", "accounts.delete_account")
 MAX_TAGS = 10
 
 babel = Babel()

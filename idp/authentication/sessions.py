@@ -170,10 +170,13 @@ def end_login() -> Login | None:
     (revoking the session's grants, queueing back-channel notices) commits with it.
     """
     login = current_login()
+    language = session.get("lang")  # the browser's language choice is not the person's: it stays
     _delete(session)
     session.ended = True
     session.pending_login = None
     session.clear()
+    if language:
+        session["lang"] = language
     return login
 
 

@@ -154,8 +154,7 @@ class Journey:
         self.page.click('form[action$="/logout"] button[type=submit]')
         self.page.wait_for_url(re.compile(re.escape(self.stack.rp_url) + r"/\?"))
         expect(self.page.locator('form[action$="/logout"]')).to_have_count(0)
-        # Logging out ends the provider's browser session, and the language chosen in it with it.
-        self.welsh_chosen = False
+        # Logging out ends the login; the language chosen in this browser stays (every page after must be Welsh).
 
     def assert_accessible(self) -> None:
         unchecked = [url for url in self.shown if urlsplit(url).path not in self.checked]
