@@ -219,3 +219,13 @@ def test_templates_show_no_text_outside_gettext(template):
         source = re.sub(pattern, " ", source, flags=re.S)
     leftover = [word for word in source.split() if re.search(r"[A-Za-z]", word)]  # punctuation such as "–" is fine
     assert not leftover, leftover
+
+
+def test_the_language_chosen_stays_after_logging_out(client, person):
+    from support import log_in
+
+    client.get("/?lang=cy")
+    log_in(client, person("P0"))
+    confirm = client.get("/logout")
+    client.post("/logout", data={"confirm": "yes", "csrf_token": csrf_from(confirm.get_data(as_text=True))})
+    assert html_lang(client.get("/login").get_data(as_text=True)) == "cy"
