@@ -67,21 +67,36 @@ def issue(purpose: str, journey: str, destination: str) -> str:
     return code  # the caller sends it in the same transaction (notifications.send) and commits
 
 
-def check(purpose: str, journey: str, candidate: str, source: str, settings) -> CodeCheck:
-    """Spend the journey's live code if ``candidate`` is it; failures are counted per journey and per source."""
+def _throttle_keys(purpose: str, journey: str, source: str) -> tuple[str, str]:
+    return throttle.subject(f"code-journey-{purpose}", journey), throttle.subject("code-source", source)
+
+
+def is_throttled(purpose: str, journey: str, source: str, settings) -> bool:
+    """Whether a guess now would be refused unchecked (the journey or the source is locked out)."""
+    journey_key, source_key = _throttle_keys(purpose, journey, source)
     window = settings.login_lockout_seconds
-    journey_key = throttle.subject(f"code-journey-{purpose}", journey)
-    source_key = throttle.subject("code-source", source)
-    if throttle.is_locked(journey_key, FAILURES_PER_JOURNEY, window) or throttle.is_locked(
-            source_key, FAILURES_PER_SOURCE, window):
+    return throttle.is_locked(journey_key, FAILURES_PER_JOURNEY, window) or throttle.is_locked(
+        source_key, FAILURES_PER_SOURCE, window)
+
+
+def check(purpose: str, journey: str, candidate: str, source: str, settings, destination: str | None = None) -> CodeCheck:
+    """Spend the journey's live code if ``candidate`` is it; failures are counted per journey and per source.
+
+    With ``destination``, only a code sent to that address or number counts: a journey whose person changed
+    (another password entered in the same login) cannot spend a code that went to someone else."""
+    window = settings.login_lockout_seconds
+    journey_key, source_key = _throttle_keys(purpose, journey, source)
+    if is_throttled(purpose, journey, source, settings):
         return CodeCheck.THROTTLED
     candidate = (candidate or "").replace(" ", "").replace("-", "")
     current = now()
     spent = None
     if len(candidate) == 6 and candidate.isascii() and candidate.isdigit():
+        bound = [] if destination is None else [OneTimeCode.destination_hash == destination_key(destination)]
         spent = db.session.execute(update(OneTimeCode).where(
             OneTimeCode.journey == journey, OneTimeCode.purpose == purpose, OneTimeCode.used_at.is_(None),
             OneTimeCode.expires_at > current, OneTimeCode.code_hash == _mac(purpose, f"{journey}:{candidate}"),
+            *bound,
         ).values(used_at=current).returning(OneTimeCode.id)).first()
         db.session.commit()
     if spent is None:

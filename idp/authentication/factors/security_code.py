@@ -49,10 +49,15 @@ def check_code(person: Person, journey: str, candidate: str, source: str, settin
     if _failures(person) >= MAX_CONSECUTIVE_FAILURES:
         emit("security_code.blocked", person_id=person.id)
         return CodeCheck.THROTTLED
-    outcome = one_time_codes.check(PURPOSE, journey, candidate, source, settings)
+    if one_time_codes.is_throttled(PURPOSE, journey, source, settings):
+        return CodeCheck.THROTTLED  # refused unchecked: not a guess, so not counted
+    destination = phone_of(person)
+    # Bound to this person's number: a code sent to someone else in the same journey proves nothing here.
+    outcome = one_time_codes.check(PURPOSE, journey, candidate, source, settings,
+                                   destination=destination[0] if destination else "")
     if outcome is CodeCheck.OK:
         FactorFailures.query.filter_by(person_id=person.id, component="Cd").delete()
-    elif outcome is CodeCheck.WRONG:
+    else:  # a wrong guess, also the one that locks the journey (THROTTLED): each counts toward the cap
         _count_failure(person)
     db.session.commit()
     emit("login.failed" if outcome is not CodeCheck.OK else "security_code.accepted", person_id=person.id,
