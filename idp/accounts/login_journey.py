@@ -53,6 +53,11 @@ def begin(interaction: Interaction) -> Progress | None:
     """The journey's progress, set up on its first page; None if a step-up's login has gone (logged out elsewhere)."""
     if interaction.pending is not None:
         progress = progress_of(interaction)
+        if interaction.kind != "step_up" and progress.had:
+            # A step-up the protocol turned into a login (max_age ran out meanwhile): a login starts from
+            # nothing, so the browser's old login no longer counts; what was proven here still does.
+            progress.had = {}
+            _store(interaction, progress)
     elif interaction.kind == "step_up":
         login = current_login()
         if login is None:

@@ -102,3 +102,30 @@ def test_the_phone_is_refused_after_100_wrong_codes_in_a_row_counting_each_journ
         right = submit(http, code_page, code=last_code(app, phone_of(app, email)))
         assert right.status_code != 302 and "too many times" in right.get_data(as_text=True)
 
+
+# --- a login asked for inside a step-up starts from nothing -------------------------------------------
+def test_max_age_reached_during_a_step_up_asks_for_the_password_again(client, rp, person, app):
+    """The step-up started from the browser's login; when max_age runs out meanwhile the request needs a login,
+    and "a login starts from nothing": the old password must not count as proven in it."""
+    from datetime import timedelta
+
+    from freezegun import freeze_time
+
+    email = person("P0")
+    with freeze_time() as frozen:
+        id_token(rp, finish(client, rp, submit(client, go(client, authorize(client, rp, vtr='["P0.Cp"]')),
+                                                email=email, password=PASSWORD)))
+        frozen.tick(timedelta(seconds=100))
+        step_up = authorize(client, rp, vtr='["P0.Cp.Cd"]', max_age="150")
+        page = go(client, go(client, step_up)) if path_of(step_up) == "/login/continue" else go(client, step_up)
+        assert "Enter the security code" in page.get_data(as_text=True)
+        interaction = interaction_of(page)
+        code = last_code(app, phone_of(app, email))
+        frozen.tick(timedelta(seconds=100))  # the password is now 200 s old: max_age=150 asks for a new login
+        again = client.get(f"/authorize/resume/{interaction}")
+        assert path_of(again) == "/login"
+        answer = client.post(f"/login/security-code?interaction={interaction}",
+                             data={"code": code, "csrf_token": csrf_from(page.get_data(as_text=True))})
+        assert path_of(answer) == "/login"  # the password first, not the request resumed
+        result = callback_params(follow_to_rp(client, answer, email=None, redirect_uri=rp.redirect_uri))
+        assert "code" not in result
