@@ -117,7 +117,8 @@ def register_email_code():
         return redirect(_where_it_is(interaction, state))
     errors = []
     if request.method == "POST":
-        outcome = registration.check_email_code(interaction.id, request.form.get("code", ""), _source(), _settings())
+        outcome = registration.check_email_code(interaction.id, state["email"], request.form.get("code", ""), _source(),
+                                                _settings())
         if outcome is CodeCheck.OK:
             _save(interaction, {**state, "email_confirmed": True})
             return redirect(url_for("accounts.register_phone", interaction=interaction.id))
@@ -188,9 +189,9 @@ def register_phone_code():
         return redirect(_where_it_is(interaction, state))
     errors = []
     if request.method == "POST":
-        outcome = registration.check_phone_code(interaction.id, request.form.get("code", ""), _source(), _settings())
+        phone = PhoneNumber(state["phone"], Kind(state["phone_kind"]))
+        outcome = registration.check_phone_code(interaction.id, phone, request.form.get("code", ""), _source(), _settings())
         if outcome is CodeCheck.OK:
-            phone = PhoneNumber(state["phone"], Kind(state["phone_kind"]))
             person = registration.create_account(state["email"], state["password_hash"], phone)
             interaction.steps.pop(STATE, None)
             interactions.save(interaction)

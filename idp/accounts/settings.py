@@ -99,7 +99,8 @@ def change_password():
             errors.append({"field": "password", "message": gettext("Enter a new password") if reasons == ["missing"]
                            else gettext(PASSWORD_MESSAGES[reasons[0]])})
         if not errors:
-            login_details.change_password(person, new, _language(), keep_sid=current_login().sid)
+            login_details.change_password(person, new, _language(), keep_sid=current_login().sid,
+                                          keep_device=request.cookies.get(remembered_device.COOKIE))
             return _done(gettext("Your password has been changed. You have been logged out everywhere else."))
     return render_template("accounts/settings_password.html", errors=errors,
                            action=url_for("accounts.change_password")), (400 if errors else 200)

@@ -15,7 +15,7 @@ from ..events import emit
 from ..extensions import db
 from ..models import Person
 from . import one_time_codes, throttle
-from .factors import security_code, totp
+from .factors import remembered_device, security_code, totp
 from .one_time_codes import CodeCheck
 from .passwords import hash_password
 from .phone_number import Kind, PhoneNumber
@@ -25,10 +25,14 @@ EMAIL_TAKEN_PURPOSE = "change_email_taken"
 PHONE_PURPOSE = "change_phone"
 
 
-def change_password(person: Person, password: str, language: str, keep_sid: str | None) -> None:
+def change_password(person: Person, password: str, language: str, keep_sid: str | None,
+                    keep_device: str | None = None) -> None:
+    """The new password; every other session ends and other remembered browsers are forgotten (this one,
+    where the person just proved the password, may stay)."""
     from ..protocol.logout import end_sessions_of
 
     person.password_hash = hash_password(password)
+    remembered_device.forget_all_of(person.id, except_cookie=keep_device)
     security_code.reset_failures(person)
     totp.reset_failures(person)
     notifications.send("password_changed", person.email, "email", {}, language)
@@ -50,7 +54,7 @@ def send_email_change_code(journey: str, new_email: str, language: str) -> None:
 
 def confirm_email_change(person: Person, journey: str, new_email: str, code: str, source: str, settings,
                          language: str) -> CodeCheck:
-    outcome = one_time_codes.check(EMAIL_PURPOSE, journey, code, source, settings)
+    outcome = one_time_codes.check(EMAIL_PURPOSE, journey, code, source, settings, destination=new_email)
     if outcome is not CodeCheck.OK:
         return outcome
     if Person.query.filter_by(email=new_email).first() is not None:  # registered meanwhile
@@ -71,7 +75,7 @@ def send_phone_change_code(journey: str, phone: PhoneNumber, language: str) -> N
 
 def confirm_phone_change(person: Person, journey: str, phone: PhoneNumber, code: str, source: str, settings,
                          language: str) -> CodeCheck:
-    outcome = one_time_codes.check(PHONE_PURPOSE, journey, code, source, settings)
+    outcome = one_time_codes.check(PHONE_PURPOSE, journey, code, source, settings, destination=phone.e164)
     if outcome is not CodeCheck.OK:
         return outcome
     mobile = phone.kind is Kind.MOBILE

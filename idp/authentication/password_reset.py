@@ -13,7 +13,7 @@ from ..events import emit
 from ..extensions import db
 from ..models import Person
 from . import one_time_codes, throttle
-from .factors import security_code, totp
+from .factors import remembered_device, security_code, totp
 from .one_time_codes import CodeCheck
 from .passwords import hash_password
 
@@ -32,7 +32,7 @@ def send_reset_code(journey: str, email: str, language: str) -> None:
 
 
 def check_reset_code(journey: str, email: str, code: str, source: str, settings) -> tuple[CodeCheck, Person | None]:
-    outcome = one_time_codes.check(PURPOSE, journey, code, source, settings)
+    outcome = one_time_codes.check(PURPOSE, journey, code, source, settings, destination=email)
     person = Person.query.filter_by(email=email).first() if outcome is CodeCheck.OK else None
     return (outcome, person) if outcome is not CodeCheck.OK or person else (CodeCheck.WRONG, None)
 
@@ -44,6 +44,7 @@ def set_new_password(person: Person, password: str, language: str) -> None:
     person.password_hash = hash_password(password)
     security_code.reset_failures(person)
     totp.reset_failures(person)
+    remembered_device.forget_all_of(person.id)  # a reset may follow a compromise: no browser skips the code
     notifications.send("password_changed", person.email, "email", {}, language)
     db.session.commit()
     throttle.clear(throttle.subject("login-account", person.email))

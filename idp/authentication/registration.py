@@ -37,8 +37,8 @@ def send_email_code(journey: str, email: str, language: str) -> None:
     emit("registration.email_code_sent")  # no address, and the same event either way
 
 
-def check_email_code(journey: str, code: str, source: str, settings) -> CodeCheck:
-    return one_time_codes.check(EMAIL_PURPOSE, journey, code, source, settings)
+def check_email_code(journey: str, email: str, code: str, source: str, settings) -> CodeCheck:
+    return one_time_codes.check(EMAIL_PURPOSE, journey, code, source, settings, destination=email)
 
 
 def send_phone_code(journey: str, phone: PhoneNumber, language: str) -> None:
@@ -48,8 +48,8 @@ def send_phone_code(journey: str, phone: PhoneNumber, language: str) -> None:
     emit("registration.phone_code_sent", channel=phone.kind.channel)
 
 
-def check_phone_code(journey: str, code: str, source: str, settings) -> CodeCheck:
-    return one_time_codes.check(PHONE_PURPOSE, journey, code, source, settings)
+def check_phone_code(journey: str, phone: PhoneNumber, code: str, source: str, settings) -> CodeCheck:
+    return one_time_codes.check(PHONE_PURPOSE, journey, code, source, settings, destination=phone.e164)
 
 
 def hash_new_password(password: str) -> str:

@@ -170,3 +170,17 @@ def test_delete_the_account(client, rp, person, app):
     assert client.get("/account").status_code == 302
     userinfo = client.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]})
     assert userinfo.status_code == 401
+
+
+def test_a_new_password_forgets_other_remembered_browsers_but_this_one(client, rp, person, app):
+    email = person("P0")
+    other = app.test_client()
+    log_in(other, email, remember=True)
+    log_in(client, email, remember=True)
+    page = client.get("/account/password")
+    submit(client, page, current_password=PASSWORD, password=NEW_PASSWORD)
+    with app.app_context():
+        from idp.authentication.factors import remembered_device
+
+        devices = remembered_device.devices_of(db_person(email).id)
+    assert [d.id for d in devices] == [client.get_cookie("idp_device").value.split(".")[0]]

@@ -126,7 +126,7 @@ def test_reset_with_the_emailed_code_and_the_phone_code_ends_every_session(clien
     email = person("P0")
     tokens = rp.tokens_for(email, scope="openid")  # the relying party's browser is logged in, with tokens
     elsewhere = app.test_client()
-    log_in(elsewhere, email)
+    log_in(elsewhere, email, remember=True)
     assert elsewhere.get("/account").status_code == 200
     assert client.get("/account").status_code == 200
     client = app.test_client()  # the person resets from a third browser
@@ -153,6 +153,10 @@ def test_reset_with_the_emailed_code_and_the_phone_code_ends_every_session(clien
     assert rp.http.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code == 401
     assert outbox(app, email)[-1].template == "password_changed"
     assert log_in(app.test_client(), email, NEW_PASSWORD).status_code == 302
+    with app.app_context():  # no remembered browser skips the code after a reset
+        from idp.models import RememberedDevice
+
+        assert RememberedDevice.query.filter_by(person_id=person_id).count() == 0
 
 
 def test_reset_for_an_unknown_address_reads_the_same_and_sends_nothing(client, app, person):

@@ -71,6 +71,16 @@ def forget(person_id: str, device_id: str | None = None) -> int:
     return count
 
 
+def forget_all_of(person_id: str, except_cookie: str | None = None) -> int:
+    """Forget every remembered browser of a person (a new password), but the one whose cookie is given.
+    The caller commits."""
+    keep = except_cookie.split(".", 1)[0] if except_cookie and "." in except_cookie else None
+    query = RememberedDevice.query.filter(RememberedDevice.person_id == person_id)
+    if keep:
+        query = query.filter(RememberedDevice.id != keep)
+    return query.delete(synchronize_session=False)
+
+
 def prune_devices() -> int:
     count = RememberedDevice.query.filter(RememberedDevice.last_used_at <= now() - FORGET_AFTER).delete()
     db.session.commit()
