@@ -1,11 +1,8 @@
-"""Render every page template with a minimal Flask app and check what people
-(and assistive technology) would get: titles, headings, labels, error
-summaries, form fields, buttons, and that the page honours the strict CSP
-(every <script> has the nonce, no inline styles or event handlers).
-
-The app here mirrors the Jinja set-up the real app needs: a ChoiceLoader over
-the repo's templates/ and the nhsuk_frontend_jinja package, ChainableUndefined,
-and autoescaping switched on for the package's .jinja macro files too.
+"""Render every page template through the real app (``create_app``: its Jinja set-up, context processors,
+translations, CSP nonce and CSRF token) and check what people (and assistive technology) would get:
+titles, headings, labels, error summaries, form fields, buttons, and that the page honours the strict CSP
+(every <script> has the nonce, no inline styles or event handlers). Escaping is the app's own, so a change
+that stops escaping the nhsuk .jinja macros fails here.
 """
 
 from __future__ import annotations
@@ -15,21 +12,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from flask import Flask, render_template
-from jinja2 import (
-    ChainableUndefined,
-    ChoiceLoader,
-    FileSystemLoader,
-    PackageLoader,
-    select_autoescape,
-)
+from flask import g, render_template
+from flask_wtf.csrf import generate_csrf
+
+from support import make_app
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATES = REPO / "templates"
 STATIC = REPO / "idp" / "static"
 
-NONCE = "test-nonce-6Jq9"
-CSRF = "test-csrf-token-Zx1"
 SERVICE = "NHS login"
 
 
@@ -129,53 +119,32 @@ def parse(html: str) -> Node:
 # --------------------------------------------------------------------------
 
 
-def make_app() -> Flask:
-    """A bare Flask app with the same Jinja configuration the real app needs."""
-    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
-    app.jinja_options = {
-        **Flask.jinja_options,
-        "undefined": ChainableUndefined,
-        # The nhsuk macros live in .jinja files, which Flask's default
-        # extension-based autoescape would leave unescaped.
-        "autoescape": select_autoescape(
-            enabled_extensions=("html", "htm", "xml", "jinja"),
-            default_for_string=True,
-        ),
-    }
-    app.jinja_loader = ChoiceLoader(
-        [
-            FileSystemLoader(str(TEMPLATES)),
-            PackageLoader("nhsuk_frontend_jinja"),
-        ]
-    )
-    # Every text is wrapped in _(); the real app installs Flask-Babel's catalogs, English here.
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)
-
-    @app.context_processor
-    def _globals():
-        return {
-            "csrf_token": lambda: CSRF,
-            "csp_nonce": NONCE,
-            "service_name": SERVICE,
-        }
-
-    return app
-
-
 @pytest.fixture(scope="module")
-def app() -> Flask:
-    return make_app()
+def app(template_db, tmp_path_factory):
+    """The real app (``create_app``, as conftest's ``app``), built once for this module: rendering reads no
+    database, so the migrated template database serves every test."""
+    url, _base, _keys = template_db
+    return make_app(url, str(tmp_path_factory.mktemp("render")))
 
 
 @pytest.fixture
 def render(app):
+    """Render ``template`` in a request for / of the real app; returns (html, document). The document also
+    carries the request's real CSP nonce and CSRF token (``doc.nonce``, ``doc.csrf``) for the checks."""
     def _render(template: str, **context) -> tuple[str, Node]:
         with app.test_request_context("/"):
             html = render_template(template, **context)
-        return html, parse(html)
+            doc = parse(html)
+            doc.nonce, doc.csrf = g.csp_nonce, generate_csrf()
+        return html, doc
 
     return _render
+
+
+def test_pages_are_rendered_by_the_real_app(app, render):
+    assert app.extensions["idp"].settings.service_name == SERVICE
+    html, doc = render("errors/error.html", heading="Page not found", message="Check the address.", status=404)
+    assert doc.nonce and doc.csrf and doc.nonce != doc.csrf
 
 
 LOGIN = {
@@ -280,7 +249,7 @@ def test_page_honours_strict_csp(render, template):
     scripts = doc.find_all("script")
     assert scripts, "expected the NHS.UK frontend scripts"
     for script in scripts:
-        assert script.attrs.get("nonce") == NONCE, script.attrs
+        assert script.attrs.get("nonce") == doc.nonce, script.attrs
 
     # No inline styles and no inline event handlers anywhere.
     for node in doc.iter():
@@ -343,7 +312,7 @@ def test_every_form_posts_with_csrf_token_and_needs_no_javascript(render, templa
         assert form.attrs.get("action")
         tokens = form.find_all("input", name="csrf_token")
         assert len(tokens) == 1
-        assert tokens[0].attrs["type"] == "hidden" and tokens[0].attrs["value"] == CSRF
+        assert tokens[0].attrs["type"] == "hidden" and tokens[0].attrs["value"] == doc.csrf
         submits = [b for b in form.find_all("button") if b.attrs.get("type") == "submit"]
         assert submits, "every form needs a real submit button"
         for submit in submits:
@@ -633,6 +602,15 @@ def test_error_page_without_details(render):
     assert not main.find_all("details")
     assert main.find("a", href="/")
     assert doc.find("title").text() == f"Sorry, there is a problem with the service – {SERVICE}"
+
+
+def test_error_page_escapes_the_developer_text(render):
+    """The description may quote what the request sent: it is text, inside the nhsuk details macro too."""
+    evil = '<img src=x onerror="alert(1)">'
+    html, doc = render("errors/error.html", heading="Sorry", message=evil, status=400, oauth_error=evil,
+                       description=evil)
+    assert "<img" not in html and html.count("&lt;img src=x") == 3
+    assert not doc.find_all("img")
 
 
 @pytest.mark.parametrize("logged_in", [True, False])
