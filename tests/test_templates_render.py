@@ -178,6 +178,12 @@ ACCOUNT = {
     ],
     "withdraw_action": "/account/consents/withdraw",
     "logout_url": "/logout",
+    "methods": {"phone": "••••••••••123", "authenticator_app": None,
+                "passkeys": [{"id": "pk1", "name": "My phone", "added": "1 May 2025", "last_used": None}],
+                "devices": []},
+    "links": {name: f"/account/{name}" for name in (
+        "change_email", "change_phone", "change_password", "account_authenticator_app", "remove_authenticator_app",
+        "add_passkey", "remove_passkey", "forget_devices", "log_out_everywhere", "delete_account")},
 }
 LOGOUT_CONFIRM = {
     "action": "/logout",
@@ -498,7 +504,7 @@ def test_account_shows_email_and_identity_level(render, level, words):
 def test_account_lists_services_with_withdraw_buttons(render):
     html, doc = render("accounts/account.html", **ACCOUNT)
     main = doc.find("main")
-    forms = main.find_all("form")
+    forms = [f for f in main.find_all("form") if f.attrs["action"] == ACCOUNT["withdraw_action"]]
     assert len(forms) == 2
     for form, consent in zip(forms, ACCOUNT["consents"]):
         assert form.attrs["action"] == ACCOUNT["withdraw_action"]
@@ -520,8 +526,19 @@ def test_account_with_no_consents(render):
     html, doc = render("accounts/account.html", **{**ACCOUNT, "consents": [], "proofing_level": "P0"})
     main = doc.find("main")
     assert "You have not shared your information with any services" in main.text()
-    assert not main.find_all("form")
+    assert not [f for f in main.find_all("form") if f.attrs["action"] == ACCOUNT["withdraw_action"]]
     assert doc.find("a", href="/logout")
+
+
+def test_account_lists_the_ways_to_log_in_with_their_forms(render):
+    html, doc = render("accounts/account.html", **ACCOUNT)
+    main = doc.find("main")
+    assert "••••••••••123" in main.text() and "My phone" in main.text()
+    actions = {f.attrs["action"] for f in main.find_all("form")}
+    assert {"/account/remove_passkey", "/account/log_out_everywhere"} <= actions
+    hrefs = {a.attrs.get("href") for a in main.find_all("a")}
+    assert {"/account/change_email", "/account/change_phone", "/account/change_password",
+            "/account/account_authenticator_app", "/account/add_passkey", "/account/delete_account"} <= hrefs
 
 
 # --------------------------------------------------------------------------
