@@ -261,7 +261,8 @@ def start(served: ServedProvider, *, access_log_format: str | None = None, gunic
     for experiments only: e.g. ``["--worker-class", "gthread", "--threads", "4", "idp.wsgi:app"]``.
     """
     served.log_path = os.path.join(served.directory, "gunicorn.log")
-    args = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{served.port}", "--workers", str(served.workers)]
+    args = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{served.port}", "--workers", str(served.workers),
+            "--limit-request-line", "8190"]  # as idp serve (idp.cli.GUNICORN_LIMITS)
     if gunicorn_args:
         args += list(gunicorn_args)
     elif access_log_format:

@@ -396,6 +396,10 @@ def outbox(to, last):
         click.echo(entry.line())
 
 
+# gunicorn's largest request line: a longer URL gets our own 404/414 page, not gunicorn's bare one.
+GUNICORN_LIMITS = ("--limit-request-line", "8190")
+
+
 @click.command("serve")
 @click.option("--workers", type=int, default=None)
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -411,7 +415,7 @@ def serve(workers, host, tls, tls_hostnames):
     workers = workers or int(os.environ.get("IDP_WORKERS", "0")) or (os.cpu_count() or 1) * 2
     args = [
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "idp.wsgi:app",
+        *GUNICORN_LIMITS, "idp.wsgi:app",
     ]
     if os.environ.get("IDP_ACCESS_LOG", "").lower() in ("1", "true", "yes"):
         args[-1:-1] = ["--access-logfile", "-"]

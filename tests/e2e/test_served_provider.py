@@ -419,7 +419,5 @@ def test_a_page_request_with_a_nul_gets_a_page_not_json(served):
     assert "Details for the service" in html and "Parameters must not contain NUL." in html
 
 
-@pytest.mark.xfail(strict=True, reason="gunicorn answers a request line over 4094 bytes itself (414 'URI Too Long'); "
-                   "`idp serve` (idp/cli.py) and benchmarks/served.py need --limit-request-line 8190")
 def test_a_five_kilobyte_path_gets_our_page_not_gunicorns(served):
     our_page(requests.get(served.url("/" + "a" * 5000), timeout=TIMEOUT), 404, "Page not found")
