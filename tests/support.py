@@ -222,6 +222,14 @@ def log_in(http, email: str, password: str = PASSWORD, *, remember: bool = False
     return response
 
 
+def assert_error_page(response, heading: str = "Sorry, there is a problem with the service"):
+    """A 400 page shown to the person, not a redirect to the client: no Location, HTML, the plain heading."""
+    assert response.status_code == 400, (response.status_code, response.headers.get("Location"))
+    assert "Location" not in response.headers
+    assert response.mimetype == "text/html"
+    assert heading in response.get_data(as_text=True)
+
+
 def phone_of(app, email: str) -> str:
     """The verified number a person's security codes go to."""
     from idp.models import Person

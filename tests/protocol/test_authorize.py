@@ -16,7 +16,7 @@ import pytest
 from freezegun import freeze_time
 from joserfc import jwt
 
-from support import log_in, ISSUER, PASSWORD, callback_params, csrf_from, follow_to_rp, private_jwk
+from support import assert_error_page, log_in, ISSUER, PASSWORD, callback_params, follow_to_rp, private_jwk
 
 
 
@@ -25,13 +25,6 @@ ODD_STATE = "a b/c+d=é&x?"  # must come back byte for byte
 
 
 # --- helpers -----------------------------------------------------------------------------------
-def assert_error_page(response):
-    """A 400 page shown to the person: no Location, no redirect anywhere."""
-    assert response.status_code == 400, (response.status_code, response.headers.get("Location"))
-    assert "Location" not in response.headers
-    assert response.mimetype == "text/html"
-    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
-
 
 def assert_error_redirect(response, rp, error, state=None):
     """An OAuth error sent back to the verified redirect URI with state and iss (RFC 6749 4.1.2.1, RFC 9207)."""

@@ -16,7 +16,7 @@ import pytest
 from freezegun import freeze_time
 from joserfc import jwt
 
-from support import ISSUER, callback_params, follow_to_rp, private_jwk
+from support import assert_error_page, ISSUER, callback_params, follow_to_rp, private_jwk
 
 URN = "urn:ietf:params:oauth:request_uri:"
 
@@ -51,11 +51,6 @@ def assert_json_error(response, error, status=400):
     assert body["error"] == error, body
     assert "no-store" in response.headers.get("Cache-Control", "")
 
-
-def assert_error_page(response):
-    assert response.status_code == 400
-    assert "Location" not in response.headers
-    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
 
 
 def pushed_count(app) -> int:

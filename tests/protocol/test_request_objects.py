@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from support import ISSUER, RelyingParty, callback_params, follow_to_rp, private_jwk, public_pem
+from support import assert_error_page, ISSUER, RelyingParty, callback_params, follow_to_rp, private_jwk, public_pem
 
 EVIL = "https://evil.example/callback"
 
@@ -62,11 +62,6 @@ def assert_redirected_error(response, rp, error, state):
     assert "code" not in params
     return params
 
-
-def assert_error_page(response):
-    assert response.status_code == 400
-    assert "Location" not in response.headers
-    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
 
 
 def exchange(rp, code):
