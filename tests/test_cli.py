@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from freezegun import freeze_time
 
-from support import log_in, PASSWORD, RelyingParty, csrf_from, public_pem
+from support import PASSWORD, RelyingParty, log_in, public_pem
 
 GOOD_SECRET = "s3cure-" + "x" * 40
 T0 = 1_800_000_000  # 2027-01-15 08:00 UTC

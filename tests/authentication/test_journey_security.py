@@ -3,10 +3,9 @@ would: each test asserts what the attacker sees (and that the relying party neve
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
-from support import PASSWORD, callback_params, csrf_from, follow_to_rp, last_code, log_in, outbox, phone_of
+from support import PASSWORD, callback_params, csrf_from, follow_to_rp, last_code, log_in, phone_of
 from test_login_journey import authorize, finish, go, id_token, path_of, submit
 
 

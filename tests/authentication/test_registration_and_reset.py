@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import PASSWORD, csrf_from, follow_to_rp, last_code, log_in, outbox, phone_of
+from support import last_code, log_in, outbox, phone_of
 from test_login_journey import authorize, finish, go, id_token, path_of, submit
 
 NEW_PASSWORD = "a long and memorable pass phrase"
