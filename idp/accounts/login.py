@@ -55,6 +55,20 @@ def _load(interaction_id):
     return interaction
 
 
+def journey_state(key: str):
+    """A side journey of a login (registration, reset): the interaction and its state under ``key``, or
+    (None, None) when the interaction has gone or is not a login."""
+    interaction = _load(request.args.get("interaction"))
+    if interaction is None or interaction.kind != "login":
+        return None, None
+    return interaction, dict(interaction.steps.get(key) or {})
+
+
+def keep_state(interaction, key: str, state: dict) -> None:
+    interaction.steps[key] = state
+    interactions.save(interaction)
+
+
 def timed_out_page():
     return render_template("errors/error.html", heading=gettext("Your login has timed out"),
                            message=gettext("Go back to the service you were using and try again."), status=400), 400
@@ -168,18 +182,8 @@ def security_code_page():
             if request.form.get("remember") == "yes":
                 _remember_browser(response, person)
             return response
-        errors = [{"field": "code", "message": throttled_message() if outcome is CodeCheck.THROTTLED else gettext(
-            "The security code is not correct or has expired. Check it, or send a new code.")}]
-    destination = security_code.phone_of(person)
-    return render_template(
-        "accounts/security_code.html", errors=errors, client_name=_client_name(interaction),
-        masked_number=security_code.masked(destination[0]), by_voice=destination[1] == "voice",
-        action=url_for("accounts.security_code", interaction=interaction.id),
-        resend_action=url_for("accounts.resend_security_code", interaction=interaction.id),
-        resent=request.args.get("resent") == "1", remember_offered=not interaction.steps.get("remembered"),
-        alternatives=journey.alternatives(interaction, person, progress, "Cd"),
-        cannot_continue_url=_cannot_continue_url(interaction),
-    ), (400 if errors else 200)
+        errors = [code_error(outcome)]
+    return _security_code_page(interaction, progress, person, errors, 400 if errors else 200)
 
 
 @bp.post("/login/security-code/new")
@@ -188,31 +192,47 @@ def resend_security_code():
     allowed = journey.may_ask(interaction, "Cd") if interaction else None
     if allowed is None:
         return _elsewhere(interaction)
-    errors = _send_code(interaction, allowed[1])
+    progress, person = allowed
+    errors = _send_code(interaction, person)
     if errors:
-        return security_code_page_with(interaction, errors)
+        return _security_code_page(interaction, progress, person, errors, 429)
     return redirect(url_for("accounts.security_code", interaction=interaction.id, resent=1))
 
 
-def security_code_page_with(interaction, errors):
-    progress, person = journey.may_ask(interaction, "Cd")
-    destination = security_code.phone_of(person)
+def _security_code_page(interaction, progress, person, errors, status):
+    number, channel = security_code.phone_of(person)
     return render_template(
         "accounts/security_code.html", errors=errors, client_name=_client_name(interaction),
-        masked_number=security_code.masked(destination[0]), by_voice=destination[1] == "voice",
+        masked_number=security_code.masked(number), by_voice=channel == "voice",
         action=url_for("accounts.security_code", interaction=interaction.id),
-        resend_action=url_for("accounts.resend_security_code", interaction=interaction.id), resent=False,
-        remember_offered=True, alternatives=journey.alternatives(interaction, person, progress, "Cd"),
+        resend_action=url_for("accounts.resend_security_code", interaction=interaction.id),
+        resent=request.args.get("resent") == "1" and not errors,
+        alternatives=journey.alternatives(interaction, person, progress, "Cd"),
         cannot_continue_url=_cannot_continue_url(interaction),
-    ), 429
+    ), status
+
+
+def code_error(outcome: CodeCheck) -> dict:
+    """What a person reads for a refused security code (wrong, expired and used read the same)."""
+    return {"field": "code", "message": throttled_message() if outcome is CodeCheck.THROTTLED else gettext(
+        "The security code is not correct or has expired. Check it, or send a new code.")}
+
+
+def app_code_error(outcome: CodeCheck) -> dict:
+    return {"field": "code", "message": throttled_message() if outcome is CodeCheck.THROTTLED else gettext(
+        "The code is not correct. Enter the code your authenticator app shows now.")}
+
+
+def too_many_codes(field: str) -> dict:
+    return {"field": field, "message": gettext(
+        "You have asked for too many security codes. Wait 1 hour, then try again.")}
 
 
 def _send_code(interaction, person) -> list[dict]:
     try:
         security_code.send_code(person, interaction.id, interaction.lang or _language())
     except TooManyCodes:
-        return [{"field": "code", "message": gettext(
-            "You have asked for too many security codes. Wait 1 hour, then try again.")}]
+        return [too_many_codes("code")]
     interaction.steps["code_sent"] = True
     interactions.save(interaction)
     return []
@@ -244,8 +264,7 @@ def authenticator_app():
         outcome = totp.check_code(person, request.form.get("code", ""), _source(), _settings())
         if outcome is CodeCheck.OK and journey.record(interaction, person, "Ck", now()):
             return redirect(journey.next_page(interaction))
-        errors = [{"field": "code", "message": throttled_message() if outcome is CodeCheck.THROTTLED else gettext(
-            "The code is not correct. Enter the code your authenticator app shows now.")}]
+        errors = [app_code_error(outcome)]
     return render_template(
         "accounts/authenticator_app.html", errors=errors, client_name=_client_name(interaction),
         action=url_for("accounts.authenticator_app", interaction=interaction.id),

@@ -5,7 +5,7 @@ At the end the person logs in again with the new password, inside the same autho
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from ..authentication import password_reset
@@ -17,26 +17,18 @@ from ..extensions import db
 from ..models import Person
 from ..protocol import interactions
 from .blueprint import bp
-from .login import _client_name, _language, _load, _source, throttled_message, timed_out_page
-from .registration import _code_error, _too_many_codes
+from .login import (_client_name, _language, _settings, _source, app_code_error, code_error, journey_state, keep_state,
+                    timed_out_page, too_many_codes)
 
 STATE = "reset"
 
 
-def _settings():
-    return current_app.extensions["idp"].settings
-
-
 def _journey():
-    interaction = _load(request.args.get("interaction"))
-    if interaction is None or interaction.kind != "login":
-        return None, None
-    return interaction, dict(interaction.steps.get(STATE) or {})
+    return journey_state(STATE)
 
 
 def _save(interaction, state: dict) -> None:
-    interaction.steps[STATE] = state
-    interactions.save(interaction)
+    keep_state(interaction, STATE, state)
 
 
 def _person(state: dict) -> Person | None:
@@ -71,7 +63,7 @@ def forgotten_password():
             try:
                 password_reset.send_reset_code(interaction.id, email, _language())
             except TooManyCodes:
-                errors = [_too_many_codes("email")]
+                errors = [too_many_codes("email")]
             else:
                 _save(interaction, {"email": email})
                 return redirect(url_for("accounts.reset_email_code", interaction=interaction.id))
@@ -92,7 +84,7 @@ def reset_email_code():
         if outcome is CodeCheck.OK:
             _save(interaction, {**state, "person_id": person.id, "second": _second_factor(person)})
             return redirect(url_for("accounts.reset_second_factor", interaction=interaction.id))
-        errors = [_code_error(outcome)]
+        errors = [code_error(outcome)]
     return render_template("accounts/enter_code.html", heading=gettext("Check your email"), errors=errors,
                            intro=gettext("If %(email)s has an account, we have sent a 6-digit security code to it.",
                                          email=state["email"]),
@@ -116,7 +108,7 @@ def reset_second_factor():
             security_code.send_code(person, journey_key, _language())
             _save(interaction, state := {**state, "code_sent": True})
         except TooManyCodes:
-            errors = [_too_many_codes("code")]
+            errors = [too_many_codes("code")]
     if request.method == "POST":
         code = request.form.get("code", "")
         if state["second"] == "Ck":
@@ -126,9 +118,7 @@ def reset_second_factor():
         if outcome is CodeCheck.OK:
             _save(interaction, {**state, "second_done": True})
             return redirect(url_for("accounts.reset_new_password", interaction=interaction.id))
-        errors = [_code_error(outcome) if state["second"] == "Cd" else {
-            "field": "code", "message": throttled_message() if outcome is CodeCheck.THROTTLED else gettext(
-                "The code is not correct. Enter the code your authenticator app shows now.")}]
+        errors = [code_error(outcome) if state["second"] == "Cd" else app_code_error(outcome)]
     if state["second"] == "Ck":
         heading, intro = gettext("Enter the code from your authenticator app"), gettext(
             "Open the authenticator app you set up for %(service)s and enter the 6-digit code it shows.",

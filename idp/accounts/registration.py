@@ -5,7 +5,7 @@ place and nothing is stored in the database until both codes are confirmed (auth
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from ..authentication import registration
@@ -16,26 +16,19 @@ from ..authentication.phone_number import InvalidPhoneNumber, Kind, PhoneNumber,
 from ..clock import now
 from ..protocol import interactions
 from .blueprint import bp
-from .login import _client_name, _language, _load, _source, throttled_message, timed_out_page
+from .login import (_client_name, _language, _settings, _source, code_error, journey_state, keep_state, timed_out_page,
+                    too_many_codes)
 
 STATE = "registration"
 
 
-def _settings():
-    return current_app.extensions["idp"].settings
-
-
 def _journey():
     """The login interaction this registration belongs to, and its registration state so far."""
-    interaction = _load(request.args.get("interaction"))
-    if interaction is None or interaction.kind != "login":
-        return None, None
-    return interaction, dict(interaction.steps.get(STATE) or {})
+    return journey_state(STATE)
 
 
 def _save(interaction, state: dict) -> None:
-    interaction.steps[STATE] = state
-    interactions.save(interaction)
+    keep_state(interaction, STATE, state)
 
 
 def _where_it_is(interaction, state: dict) -> str:
@@ -67,7 +60,7 @@ def register():
             try:
                 registration.send_email_code(interaction.id, email, _language())
             except TooManyCodes:
-                errors = [_too_many_codes("email")]
+                errors = [too_many_codes("email")]
             else:
                 _save(interaction, {"email": email, "password_hash": registration.hash_new_password(password)})
                 return redirect(url_for("accounts.register_email_code", interaction=interaction.id))
@@ -93,19 +86,10 @@ def _account_errors(email: str, password: str, terms: bool) -> list[dict]:
     return errors
 
 
-def _too_many_codes(field: str) -> dict:
-    return {"field": field, "message": gettext("You have asked for too many security codes. Wait 1 hour, then try again.")}
-
-
 def _code_page(interaction, *, heading: str, intro: str, action: str, resend_action: str, errors, status=None):
     return render_template("accounts/enter_code.html", heading=heading, intro=intro, errors=errors,
                            action=action, resend_action=resend_action, resent=request.args.get("resent") == "1",
                            client_name=_client_name(interaction)), status or (400 if errors else 200)
-
-
-def _code_error(outcome: CodeCheck) -> dict:
-    return {"field": "code", "message": throttled_message() if outcome is CodeCheck.THROTTLED else gettext(
-        "The security code is not correct or has expired. Check it, or send a new code.")}
 
 
 @bp.route("/create-account/email-code", methods=["GET", "POST"])
@@ -122,7 +106,7 @@ def register_email_code():
         if outcome is CodeCheck.OK:
             _save(interaction, {**state, "email_confirmed": True})
             return redirect(url_for("accounts.register_phone", interaction=interaction.id))
-        errors = [_code_error(outcome)]
+        errors = [code_error(outcome)]
     return _code_page(interaction, heading=gettext("Check your email"),
                       intro=gettext("We have sent a 6-digit security code to %(email)s.", email=state["email"]),
                       action=url_for("accounts.register_email_code", interaction=interaction.id),
@@ -144,7 +128,7 @@ def register_email_code_again():
                           intro=gettext("We have sent a 6-digit security code to %(email)s.", email=state["email"]),
                           action=url_for("accounts.register_email_code", interaction=interaction.id),
                           resend_action=url_for("accounts.register_email_code_again", interaction=interaction.id),
-                          errors=[_too_many_codes("code")], status=429)
+                          errors=[too_many_codes("code")], status=429)
     return redirect(url_for("accounts.register_email_code", interaction=interaction.id, resent=1))
 
 
@@ -164,7 +148,7 @@ def register_phone():
         except InvalidPhoneNumber as error:
             errors = [{"field": "phone", "message": gettext(str(error))}]
         except TooManyCodes:
-            errors = [_too_many_codes("phone")]
+            errors = [too_many_codes("phone")]
         else:
             _save(interaction, {**state, "phone": phone.e164, "phone_kind": phone.kind.value, "phone_entered": number})
             return redirect(url_for("accounts.register_phone_code", interaction=interaction.id))
@@ -200,7 +184,7 @@ def register_phone_code():
             # Both codes and the password were proven just now: the login is Cp with Cd.
             at = now()
             return redirect(interactions.finish_login(interaction, person.id, {"Cp": at, "Cd": at}))
-        errors = [_code_error(outcome)]
+        errors = [code_error(outcome)]
     return _code_page(interaction, heading=gettext("Enter the security code"), intro=_phone_intro(state),
                       action=url_for("accounts.register_phone_code", interaction=interaction.id),
                       resend_action=url_for("accounts.register_phone_code_again", interaction=interaction.id),
@@ -220,5 +204,5 @@ def register_phone_code_again():
         return _code_page(interaction, heading=gettext("Enter the security code"), intro=_phone_intro(state),
                           action=url_for("accounts.register_phone_code", interaction=interaction.id),
                           resend_action=url_for("accounts.register_phone_code_again", interaction=interaction.id),
-                          errors=[_too_many_codes("code")], status=429)
+                          errors=[too_many_codes("code")], status=429)
     return redirect(url_for("accounts.register_phone_code", interaction=interaction.id, resent=1))

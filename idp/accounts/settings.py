@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import format_date, gettext
 
 from ..authentication import current_login, login_details
@@ -23,15 +23,10 @@ from ..extensions import db
 from ..models import AuthenticatorApp, Person
 from ..protocol import interactions
 from .blueprint import bp
-from .login import PASSKEY_REASONS, _language, _source, throttled_message
-from .registration import _code_error, _too_many_codes
+from .login import PASSKEY_REASONS, _language, _settings, _source, code_error, throttled_message, too_many_codes
 
 FRESH_LOGIN = 15 * 60  # a change to login details needs a login at most this old
 CHANGE = "settings_change"  # the pending change (new email or phone) in the browser session
-
-
-def _settings():
-    return current_app.extensions["idp"].settings
 
 
 def _person_or_login(fresh: bool = True):
@@ -130,7 +125,7 @@ def change_email():
             try:
                 login_details.send_email_change_code(change["journey"], change["value"], _language())
             except TooManyCodes:
-                errors = [_too_many_codes("email")]
+                errors = [too_many_codes("email")]
             else:
                 session[CHANGE] = change
                 return redirect(url_for("accounts.confirm_email"))
@@ -153,7 +148,7 @@ def confirm_email():
         if outcome is CodeCheck.OK:
             session.pop(CHANGE, None)
             return _done(gettext("Your email address has been changed."))
-        errors = [_code_error(outcome)]
+        errors = [code_error(outcome)]
     return render_template("accounts/enter_code.html", heading=gettext("Check your email"), errors=errors,
                            intro=gettext("We have sent a 6-digit security code to %(email)s.", email=change["value"]),
                            action=url_for("accounts.confirm_email"), resend_action=None, resent=False,
@@ -176,7 +171,7 @@ def change_phone():
         except InvalidPhoneNumber as error:
             errors = [{"field": "phone", "message": gettext(str(error))}]
         except TooManyCodes:
-            errors = [_too_many_codes("phone")]
+            errors = [too_many_codes("phone")]
         else:
             session[CHANGE] = change
             return redirect(url_for("accounts.confirm_phone"))
@@ -200,7 +195,7 @@ def confirm_phone():
         if outcome is CodeCheck.OK:
             session.pop(CHANGE, None)
             return _done(gettext("Your phone number has been changed."))
-        errors = [_code_error(outcome)]
+        errors = [code_error(outcome)]
     intro = (gettext("We are calling your phone number ending %(number)s to read you a 6-digit code.", number=phone.e164[-3:])
              if phone.kind is Kind.LANDLINE else gettext(
                  "We have sent a 6-digit code by text message to your phone number ending %(number)s.",

@@ -14,7 +14,7 @@ from .. import notifications
 from ..events import emit
 from ..extensions import db
 from ..models import Person
-from . import one_time_codes, throttle
+from . import one_time_codes, registration, throttle
 from .factors import remembered_device, security_code, totp
 from .one_time_codes import CodeCheck
 from .passwords import hash_password
@@ -43,13 +43,7 @@ def change_password(person: Person, password: str, language: str, keep_sid: str 
 
 
 def send_email_change_code(journey: str, new_email: str, language: str) -> None:
-    taken = Person.query.filter_by(email=new_email).first() is not None
-    code = one_time_codes.issue(EMAIL_TAKEN_PURPOSE if taken else EMAIL_PURPOSE, journey, new_email)
-    if taken:
-        notifications.send("already_registered", new_email, "email", {}, language)
-    else:
-        notifications.send("email_confirmation_code", new_email, "email", {"code": code}, language)
-    db.session.commit()
+    registration.send_email_code(journey, new_email, language, purpose=EMAIL_PURPOSE, taken_purpose=EMAIL_TAKEN_PURPOSE)
 
 
 def confirm_email_change(person: Person, journey: str, new_email: str, code: str, source: str, settings,

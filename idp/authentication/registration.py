@@ -25,10 +25,12 @@ PHONE_PURPOSE = "registration_phone"
 TAKEN_PURPOSE = "registration_taken"  # drawn for a taken address: counts toward the cap, never confirmable
 
 
-def send_email_code(journey: str, email: str, language: str) -> None:
-    """Email a confirmation code (or, for a taken address, tell its owner); raises TooManyCodes at the cap."""
+def send_email_code(journey: str, email: str, language: str, *, purpose: str = EMAIL_PURPOSE,
+                    taken_purpose: str = TAKEN_PURPOSE) -> None:
+    """Email a confirmation code (or, for a taken address, tell its owner); raises TooManyCodes at the cap.
+    Also for a new address in the account settings, under that journey's own purposes."""
     taken = Person.query.filter_by(email=email).first() is not None
-    code = one_time_codes.issue(TAKEN_PURPOSE if taken else EMAIL_PURPOSE, journey, email)
+    code = one_time_codes.issue(taken_purpose if taken else purpose, journey, email)
     if taken:
         notifications.send("already_registered", email, "email", {}, language)
     else:

@@ -133,6 +133,12 @@ def test_forgetting_a_remembered_device_brings_the_code_back(client, rp, person,
     device_id = re.search(r'name="device_id" value="([^"]+)"', text).group(1)
     post_form(client, text, "/account/devices/forget", device_id=device_id)
     assert "No devices are remembered" in account(client)
+    confirm = client.get("/logout")
+    client.post("/logout", data={"confirm": "yes", "csrf_token": csrf_from(confirm.get_data(as_text=True))})
+    page = client.get("/login")
+    after_password = client.post("/login", data={"email": email, "password": PASSWORD,
+                                                 "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert path_of(after_password) == "/login/security-code"  # the browser's cookie no longer stands for Cd
 
 
 def test_log_out_everywhere(client, person, app):
