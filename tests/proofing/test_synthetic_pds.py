@@ -244,18 +244,29 @@ def test_loading_replaces_the_earlier_set(app, tmp_path):
 
 # --- the command -------------------------------------------------------------------------------
 def test_pds_load_command_prints_the_counts(app, tmp_path):
+    from sqlalchemy import delete
+
+    from idp.extensions import db
+    from idp.models import SyntheticGpAccount, SyntheticPatient
+
     runner = pds_runner(app)
-    result = runner.invoke(args=["pds", "load", str(DEFAULT_SET)])
-    accounts = sum(1 for r in RESOURCES if gp_extension(r))
+    with app.app_context():  # the template database holds the shipped set: start from none
+        db.session.execute(delete(SyntheticGpAccount))
+        db.session.execute(delete(SyntheticPatient))
+        db.session.commit()
+    small = write_ndjson(tmp_path / "small.ndjson", RESOURCES[:2])
+    result = runner.invoke(args=["pds", "load", str(small)])
+    accounts = sum(1 for r in RESOURCES[:2] if gp_extension(r))
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"loaded {len(RESOURCES)} patients and {accounts} GP online accounts into the synthetic PDS"
+    assert result.stdout == f"loaded 2 patients and {accounts} GP online accounts into the synthetic PDS\n"
     bad = write_ndjson(tmp_path / "bad.ndjson", [RESOURCES[0]], "[")
     result = runner.invoke(args=["pds", "load", str(bad)])
     assert result.exit_code == 1 and "line 2: not JSON" in result.stderr and "nothing was loaded" in result.stderr
-    small = write_ndjson(tmp_path / "small.ndjson", RESOURCES[:2])
-    result = runner.invoke(args=["pds", "load", str(small)])
+    result = runner.invoke(args=["pds", "load", str(DEFAULT_SET)])
+    accounts = sum(1 for r in RESOURCES if gp_extension(r))
     assert result.exit_code == 0, result.output
-    assert "loaded 2 patients" in result.stdout and "(replacing the earlier set)" in result.stdout
+    assert result.stdout == (f"loaded {len(RESOURCES)} patients and {accounts} GP online accounts into the "
+                             "synthetic PDS (replacing the earlier set)\n")
     assert runner.invoke(args=["pds", "load", str(tmp_path / "missing.ndjson")]).exit_code == 2
 
 
@@ -272,10 +283,13 @@ def test_pds_load_command_is_refused_in_live(sqlite_copy, tmp_path, monkeypatch)
                                  instance_path=str(tmp_path))
     live = create_app({"TESTING": True}, settings=settings)
     try:
-        result = pds_runner(live).invoke(args=["pds", "load", str(DEFAULT_SET)])
+        with live.app_context():
+            before = db.session.query(SyntheticPatient).count()
+        small = write_ndjson(tmp_path / "small.ndjson", RESOURCES[:2])
+        result = pds_runner(live).invoke(args=["pds", "load", str(small)])
         assert result.exit_code == 1 and "IDP_ENV is live" in result.stderr
         with live.app_context():
-            assert db.session.query(SyntheticPatient).count() == 0
+            assert db.session.query(SyntheticPatient).count() == before
     finally:
         with live.app_context():
             db.session.remove()
