@@ -39,6 +39,7 @@ db: install
 	$(IDP) db upgrade
 	$(IDP) keys init
 	$(IDP) demo load
+	$(IDP) pds load idp/proofing/data/synthetic-pds.ndjson
 
 test-sqlite: install assets browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -267,6 +267,34 @@ def users_add(**kw):
     click.echo(json.dumps({"sub": person.id, "email": person.email, "level": person.proofing_level}))
 
 
+@users_cli.command("explain")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="The evidence as JSON instead of plain words.")
+def users_explain(email, as_json):
+    """How the person reached their proofing level: each piece of evidence, in order."""
+    from .people import TestPersonError, find_person
+    from .proofing import evidence
+
+    try:
+        person = find_person(email)
+    except TestPersonError as exc:
+        _fail(str(exc))
+    lines = evidence.explain(person)
+    if as_json:
+        click.echo(json.dumps({"sub": person.id, "proofing_level": person.proofing_level,
+                               "evidenced_level": evidence.evidenced_level(person.id),
+                               "evidence": [line.data for line in lines]}, indent=2))
+        return
+    click.echo(f"{person.email} is at {person.proofing_level}.")
+    if not lines:
+        click.echo("No evidence is recorded: the account has not proved who they are (P0).")
+    for number, line in enumerate(lines, 1):
+        click.echo(f"{number}. {line.text}")
+    summary = evidence.level_summary(person.id)
+    if summary:
+        click.echo(summary)
+
+
 @users_cli.command("add-totp")
 @click.argument("email")
 def users_add_totp(email):
@@ -432,7 +460,9 @@ def serve(workers, host, tls, tls_hostnames):
 
 
 def register_commands(app) -> None:
-    for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli, jobs_cli):
+    from .proofing.cli import pds_cli
+
+    for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli, jobs_cli, pds_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(housekeeping)

@@ -96,6 +96,15 @@ class Settings:
     notify_api_key: str = field(default="", repr=False)
     notify_template_ids: dict = field(default_factory=dict)
     notify_base_url: str = "https://api.notifications.service.gov.uk"
+    # Identity proofing (idp/proofing): the national services' adapters and the guess limits.
+    pds_adapter: str = "synthetic"
+    pds_base_url: str = ""
+    pds_access_token: str = field(default="", repr=False)
+    pds_timeout_seconds: int = 5
+    gp_system_adapter: str = "simulator"
+    proofing_attempts_per_account: int = 5
+    proofing_attempts_per_source: int = 20
+    proofing_lockout_seconds: int = 3600
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -139,6 +148,15 @@ class Settings:
             notify_api_key=env.get("IDP_NOTIFY_API_KEY", ""),
             notify_template_ids=_json_object(env, "IDP_NOTIFY_TEMPLATE_IDS"),
             notify_base_url=env.get("IDP_NOTIFY_BASE_URL") or "https://api.notifications.service.gov.uk",
+            pds_adapter=env.get("IDP_PDS_ADAPTER") or "synthetic",
+            pds_base_url=(env.get("IDP_PDS_BASE_URL") or "").rstrip("/"),
+            pds_access_token=env.get("IDP_PDS_ACCESS_TOKEN", ""),
+            pds_timeout_seconds=_int(env, "IDP_PDS_TIMEOUT_SECONDS", 5),
+            # No GP supplier is plugged in yet: live offers no GP-details route rather than a simulator.
+            gp_system_adapter=env.get("IDP_GP_SYSTEM_ADAPTER") or ("none" if env.get("IDP_ENV") == "live" else "simulator"),
+            proofing_attempts_per_account=_int(env, "IDP_PROOFING_ATTEMPTS_PER_ACCOUNT", 5),
+            proofing_attempts_per_source=_int(env, "IDP_PROOFING_ATTEMPTS_PER_SOURCE", 20),
+            proofing_lockout_seconds=_int(env, "IDP_PROOFING_LOCKOUT_SECONDS", 3600),
         )
         settings.validate()
         return settings
@@ -163,6 +181,16 @@ class Settings:
             raise ConfigurationError("IDP_PASSWORD_HASH_PROFILE must be standard or fast")
         if self.code_ttl > 600:
             raise ConfigurationError("IDP_CODE_TTL must be at most 600 seconds (RFC 6749 4.1.2)")
+        if self.pds_adapter not in ("synthetic", "fhir"):
+            raise ConfigurationError("IDP_PDS_ADAPTER must be synthetic or fhir")
+        if self.pds_adapter == "fhir" and not self.pds_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigurationError("IDP_PDS_ADAPTER=fhir needs IDP_PDS_BASE_URL, an https URL")
+        if self.gp_system_adapter not in ("simulator", "none"):
+            raise ConfigurationError("IDP_GP_SYSTEM_ADAPTER must be simulator or none (a supplier's adapter plugs in here)")
+        for name in ("pds_timeout_seconds", "proofing_attempts_per_account", "proofing_attempts_per_source",
+                     "proofing_lockout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"{name} must be positive")
         from .notifications.adapters import configuration_problems  # each adapter knows what it needs
 
         problems = configuration_problems(self)
@@ -184,6 +212,11 @@ class Settings:
             if getattr(self, f"{channel}_adapter") == "outbox":
                 problems.append(f"IDP_{channel.upper()}_ADAPTER=outbox keeps messages instead of sending them "
                                 "(development only): choose smtp, govuk_notify or none")
+        if self.env == "live" and self.pds_adapter == "synthetic":
+            problems.append("IDP_PDS_ADAPTER=synthetic is synthetic data (interface.md Environments: none in live): "
+                            "set IDP_PDS_ADAPTER=fhir and IDP_PDS_BASE_URL")
+        if self.env == "live" and self.gp_system_adapter == "simulator":
+            problems.append("IDP_GP_SYSTEM_ADAPTER=simulator is synthetic data and cannot run in live")
         if development_keys_in_use:
             problems.append("development signing keys are in use: run `idp keys rotate --retire-now` to replace them (tokens they signed stop verifying)")
         if problems:

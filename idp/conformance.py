@@ -25,7 +25,7 @@ from .authentication.passwords import hash_password, verify_password
 from .clock import now
 from .extensions import db
 from .models import Client, InitialAccessToken, Person
-from .people import TestPersonError, add_test_person
+from .people import TestPersonError, add_test_person, set_test_level
 from .protocol.registration import (
     RegistrationError,
     check_uri,
@@ -144,10 +144,11 @@ def ensure_person(settings, email: str, previous_password: str | None) -> str:
         return password
     if not person.is_test_person:
         raise ConformanceSetupError(f"{email} is a real person's account; choose another --email")
-    columns = {"level": "proofing_level", "phone": "phone_number"}
-    for name, value in TEST_PERSON.items():
-        setattr(person, columns.get(name, name), value)
-    person.email_verified = person.phone_number_verified = person.phone_number_pds_matched = True
+    person.phone_number = TEST_PERSON["phone"]
+    person.email_verified = person.phone_number_verified = True
+    if person.proofing_level != TEST_PERSON["level"]:
+        stated = {k: v for k, v in TEST_PERSON.items() if k not in ("level", "phone")}
+        set_test_level(person, TEST_PERSON["level"], checked_by="operator:conformance", **stated)
     password = previous_password
     if not password or not verify_password(person.password_hash, password):
         password = secrets.token_urlsafe(18)

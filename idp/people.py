@@ -65,15 +65,31 @@ def add_test_person(settings, *, email, password, phone=None, level="P0", nhs_nu
         raise TestPersonError("P5 and P9 people need --nhs-number, --family-name and --birthdate")
     if Person.query.filter_by(email=email).first() is not None:
         raise TestPersonError(f"{email} already has an account")
-    person = Person(
-        email=email, email_verified=True, password_hash=hash_password(password), phone_number=phone,
-        phone_number_verified=bool(phone), proofing_level=level, nhs_number=nhs_number, given_name=given_name,
-        family_name=family_name, birthdate=birthdate, postcode=postcode, gp_ods_code=gp_ods_code,
-        phone_number_pds_matched=bool(phone) and level in ("P5", "P9"), is_test_person=True,
-    )
+    if nhs_number and Person.query.filter_by(nhs_number=nhs_number).first() is not None:
+        raise TestPersonError(f"NHS number {nhs_number} already belongs to another account")
+    person = Person(email=email, email_verified=True, password_hash=hash_password(password), phone_number=phone,
+                    phone_number_verified=bool(phone), proofing_level="P0", is_test_person=True)
     db.session.add(person)
     db.session.commit()
+    if level != "P0":
+        set_test_level(person, level, nhs_number=nhs_number, given_name=given_name, family_name=family_name,
+                       birthdate=birthdate, postcode=postcode, gp_ods_code=gp_ods_code)
     return person
+
+
+def set_test_level(person, level: str, *, nhs_number, given_name, family_name, birthdate, postcode=None,
+                   gp_ods_code=None, checked_by: str = "operator:cli") -> Person:
+    """A test person's level and demographics as an operator states them, recorded as evidence of its own
+    ("set by an operator from the command line"); through ``raise_level`` like every other route."""
+    from .proofing import evidence, raise_level
+    from .proofing.pds import PdsName, PdsRecord
+
+    stated = PdsRecord(nhs_number=nhs_number, version="", names=(PdsName(tuple((given_name or "").split()), family_name),),
+                       birthdate=birthdate, postcode=postcode, mobile=person.phone_number, landline=None,
+                       gp_ods_code=gp_ods_code)
+    proof = evidence.new(route="operator", outcome="level_set", checked_by=checked_by, level=level,
+                         nhs_number=nhs_number, reason="set by an operator from the command line")
+    return raise_level(person, level, proof, record=stated)
 
 
 def find_person(email: str) -> Person:

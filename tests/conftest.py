@@ -32,11 +32,26 @@ def template_db(tmp_path_factory):
                 conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade()
         app.extensions["idp"].keystore.ensure_keys(development=True)
+        load_synthetic_set()  # the shipped synthetic PDS and GP system, as `make run` loads them
         with db.engine.connect() as conn:
             keys = [dict(row._mapping) for row in conn.exec_driver_sql("SELECT * FROM signing_key")]
         db.session.remove()
         db.engine.dispose()
     return url, base, keys
+
+
+SYNTHETIC_TABLES = ("synthetic_patient", "synthetic_gp_account")
+
+
+def load_synthetic_set():
+    from idp.proofing.pds.synthetic import DEFAULT_SET, load
+
+    return load(DEFAULT_SET)
+
+
+def _synthetic_fingerprint(conn):
+    return conn.exec_driver_sql(
+        "SELECT count(*), min(nhs_number), max(nhs_number) FROM synthetic_patient").one()
 
 
 @pytest.fixture
@@ -49,6 +64,13 @@ def app(template_db, tmp_path):
         shutil.copy(base / "template.sqlite3", target)
         test_url = f"sqlite:///{target}"
     application = make_app(test_url, str(tmp_path))
+    synthetic_fingerprint = None
+    if PG_URL:
+        with application.app_context():
+            from idp.extensions import db
+
+            with db.engine.connect() as conn:
+                synthetic_fingerprint = _synthetic_fingerprint(conn)
     yield application
     from idp.jobs import stop_worker
 
@@ -58,10 +80,14 @@ def app(template_db, tmp_path):
 
         if PG_URL:
             # Empty every table, and put back the template's signing keys (a test may have rotated them).
-            tables = [t.name for t in db.metadata.sorted_tables]
+            # The synthetic national services are data, not state: kept, unless a test loaded another set.
+            tables = [t.name for t in db.metadata.sorted_tables if t.name not in SYNTHETIC_TABLES]
             with db.engine.begin() as conn:
                 conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
                 conn.execute(db.metadata.tables["signing_key"].insert(), keys)
+                changed = _synthetic_fingerprint(conn) != synthetic_fingerprint
+            if changed:
+                load_synthetic_set()
         db.session.remove()
         db.engine.dispose()
 
@@ -138,9 +164,22 @@ def _next_phone() -> str:
 _PHONES = itertools.count(int(uuid.uuid4().int % 1000))
 
 
+def _nhs_numbers():
+    """9990000018, then valid test-range numbers no synthetic PDS record uses (9990900000 up)."""
+    from idp.people import nhs_number_is_valid
+
+    yield "9990000018"
+    for stem in range(999090000, 999099999):
+        for check in range(10):
+            if nhs_number_is_valid(f"{stem}{check}"):
+                yield f"{stem}{check}"
+
+
 @pytest.fixture
 def person(app):
     """Create a person: ``person(level="P9", email=...)`` returns the email."""
+
+    numbers = _nhs_numbers()
 
     def _person(level="P0", email=None, **extra):
         from idp.people import add_test_person
@@ -148,7 +187,8 @@ def person(app):
         email = email or f"{uuid.uuid4().hex[:10]}@example.com"
         details = {}
         if level in ("P5", "P9"):
-            details = dict(nhs_number="9990000018", given_name="Priya", family_name="Patel", birthdate="1985-04-12",
+            # One NHS number per account: the first proofed person of a test is 9990000018, then others.
+            details = dict(nhs_number=next(numbers), given_name="Priya", family_name="Patel", birthdate="1985-04-12",
                            postcode="LS1 4AP", gp_ods_code="B86001")
         details.update(extra)
         with app.app_context():

@@ -515,7 +515,8 @@ def live_app(sqlite_copy, tmp_path, monkeypatch):
     database_url = sqlite_copy("live.sqlite3")
     monkeypatch.setenv("IDP_INSTANCE_PATH", str(tmp_path / "instance"))
     settings = Settings.from_env({"IDP_ENV": "live", "IDP_ISSUER": "https://login.example.nhs.uk",
-                                  "IDP_SECRET_KEY": GOOD_SECRET, "IDP_DATABASE_URL": database_url},
+                                  "IDP_SECRET_KEY": GOOD_SECRET, "IDP_DATABASE_URL": database_url,
+                                  "IDP_PDS_ADAPTER": "fhir", "IDP_PDS_BASE_URL": "https://pds.example.nhs.uk/FHIR/R4"},
                                  instance_path=str(tmp_path))
     application = create_app({"TESTING": True}, settings=settings)
     yield application

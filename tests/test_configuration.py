@@ -28,6 +28,10 @@ def db_copy(sqlite_copy):
     return sqlite_copy()
 
 
+# Live reads the real PDS (no synthetic data in live): every live configuration names one.
+LIVE_PDS = {"IDP_PDS_ADAPTER": "fhir", "IDP_PDS_BASE_URL": "https://pds.example.nhs.uk/FHIR/R4"}
+
+
 def settings(tmp_path, **env) -> Settings:
     return Settings.from_env({k: str(v) for k, v in env.items()}, instance_path=str(tmp_path))
 
@@ -129,7 +133,7 @@ def test_live_with_non_https_issuer_refuses_to_start(tmp_path, db_copy, issuer):
 
 
 def test_live_with_development_keys_is_not_ready(tmp_path, db_copy):
-    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET,
+    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET, **LIVE_PDS,
                  IDP_DATABASE_URL=db_copy)
     app = create_app(settings=s)  # secret and issuer are fine ...
     with pytest.raises(ConfigurationError, match="development signing keys"):
@@ -138,7 +142,7 @@ def test_live_with_development_keys_is_not_ready(tmp_path, db_copy):
 
 
 def test_live_becomes_ready_once_development_keys_have_retired(tmp_path, db_copy):
-    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET,
+    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET, **LIVE_PDS,
                  IDP_DATABASE_URL=db_copy)
     app = create_app(settings=s)
     with freeze_time(datetime.now(timezone.utc)) as frozen:
@@ -155,7 +159,7 @@ def test_live_becomes_ready_once_development_keys_have_retired(tmp_path, db_copy
 
 
 def test_live_with_fresh_keys_is_ready(tmp_path, db_copy):
-    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET,
+    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET, **LIVE_PDS,
                  IDP_DATABASE_URL=db_copy)
     app = create_app(settings=s)
     with app.app_context():
@@ -181,3 +185,28 @@ def test_sandpit_with_a_real_secret_and_https_starts(tmp_path, db_copy):
     app = create_app(settings=s)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     dispose(app)
+
+
+def test_live_refuses_the_synthetic_pds_and_the_gp_simulator(tmp_path, db_copy):
+    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET,
+                 IDP_DATABASE_URL=db_copy, IDP_GP_SYSTEM_ADAPTER="simulator")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(settings=s)
+    assert "IDP_PDS_ADAPTER=synthetic" in str(refused.value)
+    assert "IDP_GP_SYSTEM_ADAPTER=simulator" in str(refused.value)
+
+
+def test_live_offers_no_gp_route_until_a_supplier_is_plugged_in(tmp_path):
+    s = settings(tmp_path, IDP_ENV="live", IDP_ISSUER=HTTPS_ISSUER, IDP_SECRET_KEY=GOOD_SECRET, **LIVE_PDS)
+    assert s.gp_system_adapter == "none"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"IDP_PDS_ADAPTER": "carrier-pigeon"}, "IDP_PDS_ADAPTER must be synthetic or fhir"),
+    ({"IDP_PDS_ADAPTER": "fhir"}, "needs IDP_PDS_BASE_URL"),
+    ({"IDP_GP_SYSTEM_ADAPTER": "emis"}, "IDP_GP_SYSTEM_ADAPTER must be simulator or none"),
+    ({"IDP_PROOFING_ATTEMPTS_PER_ACCOUNT": "0"}, "proofing_attempts_per_account must be positive"),
+])
+def test_proofing_settings_are_checked(tmp_path, env, message):
+    with pytest.raises(ConfigurationError, match=message):
+        settings(tmp_path, **env)

@@ -97,7 +97,8 @@ def account():
     return render_template("accounts/account.html", email=person.email, proofing_level=person.proofing_level,
                            consents=consents, withdraw_action=url_for("accounts.withdraw_consent"),
                            logout_url=url_for("protocol.logout"), methods=login_methods(person),
-                           done=session.pop("settings_done", None), links=settings_links())
+                           done=session.pop("settings_done", None), links=settings_links(),
+                           prove_url=url_for("proofing.begin", level="P9") if person.proofing_level != "P9" else None)
 
 
 @bp.post("/account/consents/withdraw")

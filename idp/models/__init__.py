@@ -8,6 +8,7 @@ from .jobs import Job
 from .keys import SigningKey
 from .messages import OutboundMessage
 from .people import Person
+from .proofing import Evidence, SyntheticGpAccount, SyntheticPatient
 from .registration import InitialAccessToken, PushedAuthorizationRequest
 from .replay import UsedAssertion
 from .sessions import BrowserSession
@@ -19,6 +20,9 @@ __all__ = [
     "WebAuthnUser",
     "Client",
     "Person",
+    "Evidence",
+    "SyntheticPatient",
+    "SyntheticGpAccount",
     "BrowserSession",
     "AuthorizationCode",
     "Grant",

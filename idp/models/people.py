@@ -20,7 +20,10 @@ class Person(db.Model):
     landline_number = db.Column(db.String(20))
     landline_number_verified = db.Column(db.Boolean, nullable=False, default=False)
     proofing_level = db.Column(db.String(2), nullable=False, default="P0")
-    nhs_number = db.Column(db.String(10), index=True)
+    nhs_number = db.Column(db.String(10), index=True, unique=True)  # one NHS number, at most one account
+    pds_version = db.Column(db.String(20))  # the PDS record version the demographics were taken from
+    pds_restricted = db.Column(db.Boolean, nullable=False, default=False)  # meta.security R: no address or GP
+    gp_credentials = db.Column(db.Text)  # sealed JSON {gp_user_id, gp_linkage_key, gp_ods_code}
     given_name = db.Column(db.String(200))
     family_name = db.Column(db.String(200))
     birthdate = db.Column(db.String(10))  # YYYY-MM-DD

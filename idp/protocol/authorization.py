@@ -32,6 +32,7 @@ from ..levels import (
     parse_vtr_parameter,
 )
 from ..models import AuthorizationCode, Client, Consent, Grant, Person
+from ..proofing import journey as proofing_journey
 from ..models.grants import token_hash
 from . import interactions
 from .interactions import Interaction
@@ -329,20 +330,28 @@ def check_login(req: AuthorizationRequest, settings) -> None:
 
 
 def check_vot(req: AuthorizationRequest, settings) -> None:
-    """Never assert less than asked (interface.md Levels): a missing component is a step-up inside this
-    request; a missing proofing level is refused until the proofing journey exists."""
+    """Never assert less than asked (interface.md Levels): a missing component is an authentication
+    step-up inside this request, a missing proofing level is the proofing journey; refused only when
+    neither can reach any vector asked for."""
     level = ProofingLevel[req.person.proofing_level]
     req.vot = choose_vot(req.vectors, level, req.login.components)
     if req.vot is not None:
         return
-    # The step-up journey's pages register the "step_up" kind; until they do, a missing component is refused.
-    reachable = [v for v in req.vectors if level.satisfies(v.proofing)] if interactions.has_kind("step_up") else []
-    if reachable and "none" in req.prompts:
-        raise ErrorRedirect("interaction_required", "The person must authenticate further for the level asked for.")
-    if reachable:
-        needs = {"vectors": [str(v) for v in reachable]}
+    # Each journey's pages register their kind; a journey not installed reaches nothing.
+    by_authenticating = ([v for v in req.vectors if level.satisfies(v.proofing)]
+                         if interactions.has_kind("step_up") else [])
+    by_proving = [] if by_authenticating or not interactions.has_kind("prove") else \
+        proofing_journey.reachable_vectors(req.person, req.vectors, settings)
+    if (by_authenticating or by_proving) and "none" in req.prompts:
+        raise ErrorRedirect("interaction_required", "The person must do more to reach the level asked for.")
+    if by_authenticating or by_proving:
         # An asserted login is not this browser's own: a step-up starts with a login of its own.
-        raise Interact("login" if req.asserted_login else "step_up", needs=needs)
+        kind = "login" if req.asserted_login else ("step_up" if by_authenticating else "prove")
+        reachable = by_authenticating or by_proving
+        needs = {"vectors": [str(v) for v in reachable]}
+        if kind == "prove":
+            needs["level"] = proofing_journey.lowest_level(reachable).name
+        raise Interact(kind, needs=needs)
     if "none" in req.prompts:
         raise ErrorRedirect("interaction_required", "The person must do more to reach the level asked for.")
     emit("authorization.level_not_met", client_id=req.client.client_id, asked=[str(v) for v in req.vectors])

@@ -153,8 +153,19 @@ def describe_claims(names: list[str]) -> list[str]:
     return out
 
 
-def person_claims(person, client, names: list[str], metadata: str | None = None) -> dict:
+def gp_integration_allowed(vot: str | None) -> bool:
+    """interface.md: gp_integration_credentials only with a 2-factor vector (the scope is the approval).
+
+    ``Cm`` alone counts: a passkey is only accepted with user verification, so it is two factors in one.
+    """
+    components = (vot or "").split(".")[1:]
+    return len(components) >= 2 or "Cm" in components
+
+
+def person_claims(person, client, names: list[str], metadata: str | None = None, vot: str | None = None) -> dict:
     """The values of ``names`` for this person, gated by their proofing level; missing ones omitted."""
+    from ..proofing.person_record import gp_credentials
+
     level = ProofingLevel[person.proofing_level]
     minimum = {c: lvl for claims, lvl in SCOPE_CLAIMS.values() for c in claims}
     values = {
@@ -170,7 +181,10 @@ def person_claims(person, client, names: list[str], metadata: str | None = None)
         "phone_number_pds_matched": bool(person.phone_number_pds_matched) if person.phone_number else None,
         "landline_number": person.landline_number,
         "landline_number_verified": bool(person.landline_number_verified) if person.landline_number else None,
+        # A restricted record's GP is never kept (proofing.person_record), so it cannot be released.
         "gp_registration_details": {"gp_ods_code": person.gp_ods_code} if person.gp_ods_code else None,
+        "gp_integration_credentials": (gp_credentials(person) if "gp_integration_credentials" in names
+                                       and gp_integration_allowed(vot) else None),
         "client_user_metadata": metadata,
     }
     out = {}

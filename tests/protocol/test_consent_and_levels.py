@@ -106,9 +106,14 @@ def test_p9_person_gets_the_p9_vector_and_level(rp, client, person):
     assert access["vtm"] == f"{ISSUER}/trustmark"
 
 
-def test_p0_person_asking_p9_gets_access_denied_never_a_weaker_vot(rp, client, person):
+def test_p0_person_asking_p9_is_sent_to_prove_who_they_are_and_stopping_is_access_denied(rp, client, person):
     email = person("P0")
-    result = rp.login_flow(email, vtr='["P9.Cp"]', state="v1")
+    page = follow_to_rp(rp.http, rp.authorize(vtr='["P9.Cp"]', state="v1"), email=email, redirect_uri=rp.redirect_uri)
+    assert page.status_code == 200 and "Prove who you are" in page.get_data(as_text=True)
+    stop = re.search(r'href="(/prove-who-you-are/stop\?interaction=[^"]+)"', page.get_data(as_text=True)).group(1)
+    confirm = rp.http.get(stop)
+    response = rp.http.post(stop, data={"csrf_token": csrf_from(confirm.get_data(as_text=True))})
+    result = callback_params(follow_to_rp(rp.http, response, redirect_uri=rp.redirect_uri))
     assert result.get("error") == "access_denied", result
     assert "code" not in result
     assert result["state"] == "v1"
@@ -144,11 +149,13 @@ def test_absent_vtr_means_the_clients_registered_vectors(register, client, perso
     assert rp.verify_id_token(tokens["id_token"])["vot"] == "P5.Cp"
 
 
-def test_absent_vtr_uses_registered_vectors_to_refuse_too_low_a_person(register, client, person):
+def test_absent_vtr_uses_registered_vectors_to_take_too_low_a_person_to_prove_who_they_are(register, client, person):
     rp = register(vtr=["P5.Cp"])
     low = person("P0")
-    result = rp.login_flow(low, state="v3")
-    assert result.get("error") == "access_denied", result
+    page = follow_to_rp(rp.http, rp.authorize(state="v3"), email=low, redirect_uri=rp.redirect_uri)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Prove who you are" in text
+    assert "one more way" not in text  # P5 is all that is asked: no high-level step is announced
 
 
 def test_acr_values_map_onto_vectors_and_the_id_token_carries_acr(rp, client, person):
@@ -161,8 +168,9 @@ def test_acr_values_map_onto_vectors_and_the_id_token_carries_acr(rp, client, pe
 
 def test_acr_values_limit_the_vectors(rp, client, person):
     email = person("P5")
-    result = rp.login_flow(email, acr_values="P9.Cp", state="v4")
-    assert result.get("error") == "access_denied", result
+    page = follow_to_rp(rp.http, rp.authorize(acr_values="P9.Cp", state="v4"), email=email, redirect_uri=rp.redirect_uri)
+    # P5 satisfies the client's other vectors, but acr_values asked for P9 only: no code, a P9 step instead.
+    assert page.status_code == 200 and "Choose how to prove who you are" in page.get_data(as_text=True)
 
 
 def test_no_acr_claim_unless_asked(rp, client, person):

@@ -70,7 +70,7 @@ def userinfo():
     if "client_user_metadata" in names:
         row = db.session.get(ClientUserMetadata, (person.id, client.client_id))
         metadata = row.value if row else None
-    body = {"sub": subject_for(person, client), **person_claims(person, client, names, metadata)}
+    body = {"sub": subject_for(person, client), **person_claims(person, client, names, metadata, vot=token.vot)}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

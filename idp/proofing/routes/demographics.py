@@ -1,0 +1,45 @@
+"""Medium level (P5): NHS number or name, with date of birth and postcode, matched to PDS."""
+from __future__ import annotations
+
+from ...levels import ProofingLevel
+from .. import attempts, evidence
+from ...i18n import N_
+from ..level import NhsNumberTaken, raise_level
+from ..matching import Details, match
+from ..pds import PdsUnavailable, demographics_service
+from . import Outcome, Result, Route, register
+
+ROUTE = register(Route(
+    name="demographics", reaches=ProofingLevel.P5, needs=ProofingLevel.P0, endpoint="proofing.details",
+    title=N_("Enter your NHS number or your name, date of birth and postcode"),
+    hint=N_("We check them with your GP's records of you."),
+    offered=lambda person, settings: ProofingLevel[person.proofing_level] == ProofingLevel.P0,
+    may_be_offered=lambda settings: True,
+))
+THROTTLE = "proofing-details"
+
+
+def attempt(person, details: Details, settings, source: str) -> Result:
+    """One try at P5; counted against the account and the source before PDS is asked."""
+    if attempts.locked(THROTTLE, person.id, source, settings):
+        return Result(Outcome.LOCKED)
+    checked_by = f"pds:{settings.pds_adapter}"
+    try:
+        found = match(details, demographics_service(settings))
+    except PdsUnavailable:
+        return Result(Outcome.UNAVAILABLE)  # not the person's fault: neither counted nor recorded
+    attempts.count(THROTTLE, person.id, source, settings)
+    if not found.matched:
+        evidence.append(person.id, evidence.new(route=ROUTE.name, outcome="not_matched", checked_by=checked_by,
+                                                method=details.method, reason=found.reason))
+        return Result(Outcome.NOT_MATCHED)
+    proof = evidence.new(route=ROUTE.name, outcome="matched", checked_by=checked_by, level="P5",
+                         record=found.record, method=details.method,
+                         superseded=list(found.record.superseded) or None)
+    try:
+        raise_level(person, "P5", proof, record=found.record)
+    except NhsNumberTaken:
+        evidence.append(person.id, evidence.new(route=ROUTE.name, outcome="refused", checked_by=checked_by,
+                                                method=details.method, reason="linked_to_another_account"))
+        return Result(Outcome.ALREADY_LINKED)
+    return Result(Outcome.RAISED, "P5")
