@@ -9,7 +9,8 @@ import pytest
 from idp import create_app
 from idp.config import ConfigurationError, Settings
 
-LIVE = {"IDP_ENV": "live", "IDP_ISSUER": "https://login.example.nhs.uk", "IDP_SECRET_KEY": "s3cure-" + "x" * 40}
+LIVE = {"IDP_ENV": "live", "IDP_ISSUER": "https://login.example.nhs.uk", "IDP_SECRET_KEY": "s3cure-" + "x" * 40,
+        "IDP_PDS_ADAPTER": "fhir", "IDP_PDS_BASE_URL": "https://pds.example.nhs.uk/FHIR/R4"}
 NOTIFY = {"IDP_NOTIFY_API_KEY": f"live-{uuid.uuid4()}-{uuid.uuid4()}",
           "IDP_NOTIFY_TEMPLATE_IDS": json.dumps({"sms": str(uuid.uuid4())})}
 
