@@ -75,13 +75,15 @@ def explain(person) -> list[Explanation]:
         words = [f"{when}: {ROUTE_WORDS.get(row.route, row.route)}", f"- {OUTCOME_WORDS.get(row.outcome, row.outcome)}"]
         if row.level and row.outcome in SUPPORTING:
             words.append(f"- supports {row.level}")
-        if row.nhs_number:
-            words.append(f"- PDS record {row.nhs_number}" + (f" version {row.pds_version}" if row.pds_version else ""))
+        if row.nhs_number and row.pds_version:
+            words.append(f"- PDS record {row.nhs_number} version {row.pds_version}")
+        elif row.nhs_number:
+            words.append(f"- NHS number {row.nhs_number} (as stated, not read from PDS)")
         if row.document_type:
             words.append(f"- document {row.document_type}")
         if row.staff_member:
             words.append(f"- by staff member {row.staff_member}")
-        if row.detail.get("reason"):
+        if row.detail.get("reason") and row.detail["reason"] not in ROUTE_WORDS.get(row.route, ""):
             words.append(f"({row.detail['reason']})")
         words.append(f"[checked by {row.checked_by}]")
         data = {"at": row.at, "route": row.route, "outcome": row.outcome, "level": row.level,

@@ -131,3 +131,25 @@ def _csrf(rp, interaction):
     from support import csrf_from
 
     return csrf_from(rp.http.get(page_path(interaction, "start")).get_data(as_text=True))
+
+
+def test_p9_is_refused_at_once_when_no_route_could_reach_it(rp, person, app):
+    # No GP system connected (as in live today) and no earlier ID check to transfer: nothing reaches P9.
+    app.extensions["idp"].settings.gp_system_adapter = "none"
+    email = person("P5")
+    response = rp.authorize(vtr='["P9.Cp"]', state="up6")
+    result = finish_at_rp(rp, follow_to_login(rp, response, email))
+    assert result["error"] == "access_denied" and result["state"] == "up6"
+
+
+def test_a_person_who_can_reach_p5_but_not_p9_is_still_taken_to_p5_when_either_is_asked(rp, person, app):
+    app.extensions["idp"].settings.gp_system_adapter = "none"
+    email = person("P0")
+    page, interaction = to_proofing(rp, email, vtr='["P9.Cp", "P5.Cp"]', scope=SCOPE)
+    assert "one more way" not in page.get_data(as_text=True)  # P5 is the level this journey aims at
+
+
+def follow_to_login(rp, response, email):
+    from support import follow_to_rp
+
+    return follow_to_rp(rp.http, response, email=email, redirect_uri=rp.redirect_uri)
