@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..extensions import db
@@ -22,6 +23,7 @@ class Evidence(db.Model):
     id = db.Column(db.String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     person_id = db.Column(db.String(36), db.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True)
     at = db.Column(db.Integer, nullable=False, default=now)
+    seq = db.Column(db.Integer, nullable=False)  # the row's place in the person's ledger (1, 2, ...): order within a second
     route = db.Column(db.String(40), nullable=False)  # demographics, gp_online, fast_track, operator, pds_refresh...
     outcome = db.Column(db.String(30), nullable=False)  # matched, not_matched, refused, changed, level_set...
     level = db.Column(db.String(2))  # the level this evidence supports, when it supports one
@@ -31,6 +33,13 @@ class Evidence(db.Model):
     document_type = db.Column(db.String(40))
     staff_member = db.Column(db.String(36))
     detail = db.Column(db.JSON, nullable=False, default=dict)  # non-personal facts: method, reason, fields changed
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state):
+    # query.update()/delete() bypass the mapper events below; the ledger refuses them too.
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None and state.bind_mapper.class_ is Evidence:
+        raise RuntimeError("evidence is append-only")
 
 
 @event.listens_for(Evidence, "before_update")

@@ -28,6 +28,11 @@ def new(*, route: str, outcome: str, checked_by: str, level: str | None = None, 
 
 def append(person_id: str, row: Evidence, *, commit: bool = True) -> Evidence:
     row.person_id = person_id
+    # Without flushing: the caller's other changes go in its own single commit (raise_level's).
+    with db.session.no_autoflush:
+        last = db.session.query(db.func.max(Evidence.seq)).filter(Evidence.person_id == person_id).scalar() or 0
+    pending = [r.seq for r in db.session.new if isinstance(r, Evidence) and r.person_id == person_id and r.seq]
+    row.seq = max([last, *pending]) + 1
     db.session.add(row)
     if commit:
         db.session.commit()
@@ -35,7 +40,7 @@ def append(person_id: str, row: Evidence, *, commit: bool = True) -> Evidence:
 
 
 def of(person_id: str) -> list[Evidence]:
-    return Evidence.query.filter_by(person_id=person_id).order_by(Evidence.at, Evidence.id).all()
+    return Evidence.query.filter_by(person_id=person_id).order_by(Evidence.seq).all()
 
 
 def evidenced_level(person_id: str) -> str:

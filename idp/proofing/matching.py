@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .normalise import given_keys, name_key, nhs_number_key, postcode_key
+from .normalise import family_key, given_keys, nhs_number_key, postcode_key
 from .pds import DemographicsService, PdsRecord
 
 
@@ -41,12 +41,12 @@ def name_matches(record: PdsRecord, given: str | None, family: str | None) -> bo
 
     ``Mary`` and ``Mary Ann`` match ``Mary Ann Louise``; ``Ann`` does not; a maiden name still matches.
     """
-    family_key, typed = name_key(family), given_keys([given] if given else [])
-    if not family_key or not typed:
+    wanted, typed = family_key(family), given_keys([given] if given else [])
+    if not wanted or not typed:
         return False
     for name in record.names:
         held = given_keys(name.given)
-        if name_key(name.family) == family_key and held[: len(typed)] == typed:
+        if family_key(name.family) == wanted and held[: len(typed)] == typed:
             return True
     return False
 

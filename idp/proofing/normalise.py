@@ -22,6 +22,11 @@ def name_key(value: str | None) -> str:
     return " ".join(text.split())
 
 
+def family_key(value: str | None) -> str:
+    """A family name compared run together: ``Smith-Jones``, ``Smith Jones`` and ``SmithJones`` are one."""
+    return name_key(value).replace(" ", "")
+
+
 def given_keys(values) -> tuple[str, ...]:
     """Each given name's key, several names in one string split apart (``Mary-Jane Ann`` -> 3 words)."""
     return tuple(word for v in values or () for word in name_key(v).split())

@@ -20,6 +20,7 @@ def upgrade():
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('person_id', sa.String(length=36), nullable=False),
     sa.Column('at', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('route', sa.String(length=40), nullable=False),
     sa.Column('outcome', sa.String(length=30), nullable=False),
     sa.Column('level', sa.String(length=2), nullable=True),

@@ -71,8 +71,7 @@ def proofed_to_p5(app, person, case: dict, **extra) -> str:
 
 
 def rows_of(person_id: str, route: str) -> list[Evidence]:
-    """The person's evidence of one route. (Not ``evidence.of(...)[-1]``: rows of one second come back in
-    random order, see the xfail test below.)"""
+    """The person's evidence of one route, in ledger order."""
     return [row for row in evidence.of(person_id) if row.route == route]
 
 
@@ -298,10 +297,6 @@ def test_evidence_cannot_be_changed_or_deleted_through_the_orm(app, person, chan
     pytest.param("query-update", id="query-update"),
     pytest.param("query-delete", id="query-delete"),
 ])
-@pytest.mark.xfail(strict=True, reason=(
-    "product gap: the append-only guard is two mapper events (before_update/before_delete), which ORM bulk "
-    "statements such as Evidence.query.filter_by(...).update()/.delete() never fire, so evidence can still be "
-    "rewritten or removed through the ORM without an error"))
 def test_evidence_cannot_be_changed_or_deleted_by_an_orm_bulk_statement(app, person, change):
     email = _a_row(app, person)
     with app.app_context():
@@ -317,10 +312,6 @@ def test_evidence_cannot_be_changed_or_deleted_by_an_orm_bulk_statement(app, per
         assert [r.outcome for r in evidence.of(person_id)] == ["not_matched"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: evidence.of orders by (at, id) with at in whole seconds and id a random uuid4, so rows "
-    "appended in the same second come back in random order; idp users explain and level_summary then "
-    "tell the steps out of order"))
 def test_evidence_reads_back_in_the_order_it_was_appended_within_one_second(app, person):
     email = person("P0")
     with app.app_context(), freeze_time(datetime.now(timezone.utc)):
@@ -333,7 +324,7 @@ def test_evidence_reads_back_in_the_order_it_was_appended_within_one_second(app,
 
 def test_evidence_holds_no_names_birthdates_or_postcodes(app, person):
     columns = {c.name for c in Evidence.__table__.columns}
-    assert columns == {"id", "person_id", "at", "route", "outcome", "level", "checked_by", "nhs_number",
+    assert columns == {"id", "person_id", "at", "seq", "route", "outcome", "level", "checked_by", "nhs_number",
                        "pds_version", "document_type", "staff_member", "detail"}
     email = person("P0")
     with app.app_context():
@@ -389,12 +380,6 @@ def test_the_race_for_one_record_is_decided_by_the_unique_nhs_number(app, person
 
 
 @pytest.mark.parametrize("level", ["P5", "P9"])
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: demographics.attempt does not itself refuse a person who is already proofed (only the "
-    "details page checks ROUTE.offered, on a person loaded at the start of the request). At P5 a match of "
-    "another record re-links the account to that NHS number (raise_level allows P5 -> P5 and adopt() overwrites "
-    "nhs_number and the claims); at P9 raise_level's ProofingError escapes the route. Two details forms "
-    "submitted at once at P0 take the first path: the later commit silently replaces the NHS number"))
 def test_a_proofed_person_is_not_relinked_to_another_record_by_the_demographics_route(app, person, level):
     email = proofed_to_p5(app, person, BETHAN)
     with app.app_context():

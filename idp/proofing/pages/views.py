@@ -81,6 +81,8 @@ def onward(j: Journey):
 
 def _stopped(j: Journey, result):
     """The pages for a check that could not finish: locked, unavailable, or someone else's record."""
+    if result.outcome is Outcome.NOT_OFFERED:
+        return redirect(j.url("proofing.start"))  # the level moved on (another tab): show what is next
     if result.outcome is Outcome.LOCKED:
         minutes = max(1, -(-_settings().proofing_lockout_seconds // 60))
         message = ngettext("You have tried too many times. Wait %(num)d minute, then try again.",

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert
 from ...extensions import db
 from ...models import SyntheticGpAccount, SyntheticPatient
 from ...people import nhs_number_is_valid
-from ..normalise import given_keys, name_key, nhs_number_key, postcode_key
+from ..normalise import family_key as _family_key, given_keys, nhs_number_key, postcode_key
 from . import PdsRecord
 from .fhir import NotAPatient, record_from_patient
 
@@ -51,7 +51,7 @@ class SyntheticPds:
     def search(self, *, family: str, given: str | None, birthdate: str, postcode: str | None) -> list[PdsRecord]:
         # Non-fuzzy PDS search: exact birthdate, family name (current or previous) and postcode compared by
         # key; the given name only by its first word. Loose on purpose: the matcher decides strictly.
-        family_key, first = name_key(family), given_keys([given] if given else [])[:1]
+        family_key, first = _family_key(family), given_keys([given] if given else [])[:1]
         if not family_key or not birthdate:
             return []
         found = []
@@ -61,7 +61,7 @@ class SyntheticPds:
                 continue
             if postcode and postcode_key(record.postcode) != postcode_key(postcode):
                 continue
-            if any(name_key(n.family) == family_key and (not first or given_keys(n.given)[:1] == first)
+            if any(_family_key(n.family) == family_key and (not first or given_keys(n.given)[:1] == first)
                    for n in record.names):
                 found.append(record)
         return found

@@ -49,6 +49,7 @@ class Outcome(enum.Enum):
     LOCKED = "locked"  # too many attempts: try again later
     UNAVAILABLE = "unavailable"  # a national service could not answer: nothing recorded
     ALREADY_LINKED = "already_linked"  # the record belongs to another account
+    NOT_OFFERED = "not_offered"  # the route is not (or no longer) for this person: back to the choice
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...levels import ProofingLevel
 from .. import attempts, evidence
 from ...i18n import N_
-from ..level import NhsNumberTaken, raise_level
+from ..level import NhsNumberTaken, ProofingError, raise_level
 from ..matching import Details, match
 from ..pds import PdsUnavailable, demographics_service
 from . import Outcome, Result, Route, register
@@ -21,6 +21,8 @@ THROTTLE = "proofing-details"
 
 def attempt(person, details: Details, settings, source: str) -> Result:
     """One try at P5; counted against the account and the source before PDS is asked."""
+    if not ROUTE.offered(person, settings):
+        return Result(Outcome.NOT_OFFERED)  # checked here, not only by the page: the rule lives with the route
     if attempts.locked(THROTTLE, person.id, source, settings):
         return Result(Outcome.LOCKED)
     checked_by = f"pds:{settings.pds_adapter}"
@@ -42,4 +44,6 @@ def attempt(person, details: Details, settings, source: str) -> Result:
         evidence.append(person.id, evidence.new(route=ROUTE.name, outcome="refused", checked_by=checked_by,
                                                 method=details.method, reason="linked_to_another_account"))
         return Result(Outcome.ALREADY_LINKED)
+    except ProofingError:
+        return Result(Outcome.NOT_OFFERED)  # raised meanwhile (another tab): nothing of this check is kept
     return Result(Outcome.RAISED, "P5")

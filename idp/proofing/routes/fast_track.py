@@ -6,7 +6,7 @@ from ...levels import ProofingLevel
 from ...i18n import N_
 from .. import evidence
 from ..gp_system import GpSystemUnavailable, gp_system
-from ..level import NhsNumberTaken, raise_level
+from ..level import NhsNumberTaken, ProofingError, raise_level
 from ..pds import PdsUnavailable, demographics_service
 from . import Outcome, Result, Route, register
 
@@ -54,4 +54,6 @@ def transfer(person, settings) -> Result:
         raise_level(person, "P9", proof, record=record)
     except NhsNumberTaken:
         return Result(Outcome.ALREADY_LINKED)
+    except ProofingError:
+        return Result(Outcome.NOT_OFFERED)  # raised or relinked meanwhile (another tab)
     return Result(Outcome.RAISED, "P9")

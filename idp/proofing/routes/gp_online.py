@@ -8,7 +8,7 @@ from ...levels import ProofingLevel
 from ...i18n import N_
 from .. import attempts, evidence, person_record
 from ..gp_system import GpSystemUnavailable, gp_system
-from ..level import NhsNumberTaken, raise_level
+from ..level import NhsNumberTaken, ProofingError, raise_level
 from ..matching import name_matches
 from ..pds import PdsUnavailable, demographics_service
 from . import Outcome, Result, Route, register
@@ -36,6 +36,8 @@ class RegistrationDetails:
 
 def attempt(person, details: RegistrationDetails, settings, source: str) -> Result:
     """One try at P9 for a person at P5; wrong details are throttled like every proofing guess."""
+    if not ROUTE.offered(person, settings):
+        return Result(Outcome.NOT_OFFERED)  # checked here, not only by the page: the rule lives with the route
     if attempts.locked(THROTTLE, person.id, source, settings):
         return Result(Outcome.LOCKED)
     gp = gp_system(settings)
@@ -69,4 +71,6 @@ def attempt(person, details: RegistrationDetails, settings, source: str) -> Resu
         raise_level(person, "P9", proof, record=record)
     except NhsNumberTaken:
         return Result(Outcome.ALREADY_LINKED)
+    except ProofingError:
+        return Result(Outcome.NOT_OFFERED)  # raised or relinked meanwhile (another tab)
     return Result(Outcome.RAISED, "P9")
