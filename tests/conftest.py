@@ -50,8 +50,11 @@ def load_synthetic_set():
 
 
 def _synthetic_fingerprint(conn):
+    """PostgreSQL only: a digest of the whole synthetic set, so any change a test made is put back."""
     return conn.exec_driver_sql(
-        "SELECT count(*), min(nhs_number), max(nhs_number) FROM synthetic_patient").one()
+        "SELECT (SELECT md5(string_agg(resource::text, '' ORDER BY nhs_number)) FROM synthetic_patient),"
+        " (SELECT md5(string_agg(ods_code || account_id || linkage_key, '' ORDER BY ods_code, account_id))"
+        " FROM synthetic_gp_account)").one()
 
 
 @pytest.fixture
