@@ -32,6 +32,7 @@ from benchmarks.served import PYTHON, ROOT, ServedProvider, free_port, rsa_key_p
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE_JS = os.path.join(ROOT, "node_modules", "axe-core", "axe.min.js")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SYNTHETIC_PDS = os.path.join(ROOT, "idp", "proofing", "data", "synthetic-pds.ndjson")
 INSTALL_HINT = "install it with `make browser` (bash scripts/install-browser.sh: Debian's chromium package)"
 # As the machine notes have it: no sandbox as root, and none of Chromium's own calls to the outside world.
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -145,8 +146,9 @@ def _register_demo_rp(stack: Stack) -> str:
 
 
 def _prepare(stack: Stack) -> str:
-    """What `make run` does before serving (`idp db upgrade`, `idp keys init`, the demo client), done in this
-    process (each `idp` command would start the app again, seconds each); returns the demo RP's key path."""
+    """What `make run` does before serving (`idp db upgrade`, `idp keys init`, the demo client, and
+    `idp pds load idp/proofing/data/synthetic-pds.ndjson` for the proofing pages), done in this process (each
+    `idp` command would start the app again, seconds each); returns the demo RP's key path."""
     from flask_migrate import upgrade
 
     from idp import create_app
@@ -160,6 +162,9 @@ def _prepare(stack: Stack) -> str:
         upgrade()
         stack.app.extensions["idp"].keystore.ensure_keys(development=True)
         private_key = _register_demo_rp(stack)
+        from idp.proofing.pds.synthetic import load
+
+        load(SYNTHETIC_PDS)  # the people and GP online accounts that the proofing journeys match
         db.session.remove()
     return private_key
 
