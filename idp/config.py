@@ -56,6 +56,15 @@ def _bool(env: dict, name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _https_or_loopback(url: str) -> bool:
+    """https anywhere; plain http only to this machine (a local PDS for development), host compared exactly."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    return bool(parts.hostname) and (parts.scheme == "https" or (
+        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")))
+
+
 def _message_default(env: dict) -> str:
     return "outbox" if env.get("IDP_ENV", "development") == "development" else "none"
 
@@ -183,7 +192,7 @@ class Settings:
             raise ConfigurationError("IDP_CODE_TTL must be at most 600 seconds (RFC 6749 4.1.2)")
         if self.pds_adapter not in ("synthetic", "fhir"):
             raise ConfigurationError("IDP_PDS_ADAPTER must be synthetic or fhir")
-        if self.pds_adapter == "fhir" and not self.pds_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        if self.pds_adapter == "fhir" and not _https_or_loopback(self.pds_base_url):
             raise ConfigurationError("IDP_PDS_ADAPTER=fhir needs IDP_PDS_BASE_URL, an https URL")
         if self.gp_system_adapter not in ("simulator", "none"):
             raise ConfigurationError("IDP_GP_SYSTEM_ADAPTER must be simulator or none (a supplier's adapter plugs in here)")

@@ -51,3 +51,11 @@ def is_locked(subject_key: str, limit: int, window: int) -> bool:
 def clear(subject_key: str) -> None:
     FailedAttempt.query.filter_by(subject=subject_key).delete()
     db.session.commit()
+
+
+def refund(subject_key: str) -> None:
+    """Give back one attempt that was counted first but could not be tried (a service was down)."""
+    table = FailedAttempt.__table__
+    db.session.execute(table.update().where(table.c.subject == subject_key, table.c.count > 0)
+                       .values(count=table.c.count - 1))
+    db.session.commit()

@@ -15,7 +15,17 @@ def locked(kind: str, person_id: str, source: str, settings) -> bool:
     return any(throttle.is_locked(key, limit, window) for key, limit in _subjects(kind, person_id, source, settings))
 
 
-def count(kind: str, person_id: str, source: str, settings) -> None:
-    """Every attempt counts, matched or not: a match ends the journey, so only lookups pay."""
+def take(kind: str, person_id: str, source: str, settings) -> bool:
+    """Count this attempt before any service is asked, so parallel requests cannot all slip under the
+    limit; False when it is over. Every attempt counts, matched or not: a match ends the journey."""
+    allowed = True
     for key, limit in _subjects(kind, person_id, source, settings):
-        throttle.count_attempt(key, limit, settings.proofing_lockout_seconds)
+        if throttle.count_attempt(key, limit, settings.proofing_lockout_seconds) > limit:
+            allowed = False
+    return allowed
+
+
+def give_back(kind: str, person_id: str, source: str, settings) -> None:
+    """A national service could not answer: the attempt was not the person's to lose."""
+    for key, _ in _subjects(kind, person_id, source, settings):
+        throttle.refund(key)

@@ -75,6 +75,9 @@ def refresh(person, settings) -> None:
         log.warning("a superseded NHS number's successor belongs to another account: needs review")
         return
     changed = adopt(person, record)
+    if person.gp_credentials and (record.restricted or "nhs_number" in changed or "gp_ods_code" in changed):
+        person.gp_credentials = None  # given for another record, practice or openness: not to be released
+        changed.append("gp_integration_credentials")
     if not changed:
         return
     evidence.append(person.id, evidence.new(route="pds_refresh", outcome="changed", checked_by=f"pds:{settings.pds_adapter}",

@@ -157,9 +157,12 @@ def gp_integration_allowed(vot: str | None) -> bool:
     """interface.md: gp_integration_credentials only with a 2-factor vector (the scope is the approval).
 
     ``Cm`` alone counts: a passkey is only accepted with user verification, so it is two factors in one.
+    Released from userinfo only (``tokens.id_token`` leaves it out): an ID token travels back through
+    browsers as ``id_token_hint``, and the linkage key must not.
     """
-    components = (vot or "").split(".")[1:]
-    return len(components) >= 2 or "Cm" in components
+    level, *components = (vot or "P0").split(".")
+    # The P in vot too: a service that asked for less than P9 is not given a P9 person's GP keys.
+    return level == "P9" and (len(components) >= 2 or "Cm" in components)
 
 
 def person_claims(person, client, names: list[str], metadata: str | None = None, vot: str | None = None) -> dict:

@@ -66,6 +66,7 @@ class TokenIssuer:
         if access_token:
             claims["at_hash"] = half_hash(access_token, client.id_token_alg)
         names = claims_for_scopes(scope.split()) + requested_claim_names(claims_request, "id_token", client)
+        names = [n for n in names if n != "gp_integration_credentials"]  # userinfo only (claims.py)
         claims.update(person_claims(person, client, names, vot=vot))
         # Recorded so an approved partner can name it in asserted_login_identity (protocol/asserted_login.py).
         _record(

@@ -467,7 +467,8 @@ def test_pds_unavailable_records_nothing_and_counts_no_attempt(app, person, monk
             assert result.outcome is Outcome.UNAVAILABLE and result.level is None
         assert evidence.of(someone.id) == []
         keys = [key for key, _limit in attempts._subjects(demographics.THROTTLE, someone.id, SOURCE, settings)]
-        assert [db.session.get(FailedAttempt, key) for key in keys] == [None, None]
+        # Counted first (so parallel requests cannot slip under the limit), then given back.
+        assert [getattr(db.session.get(FailedAttempt, key), "count", 0) for key in keys] == [0, 0]
         assert the_person(email).proofing_level == "P0"
     monkeypatch.undo()
     with app.app_context():  # PDS is back: nothing was counted against the account
@@ -560,8 +561,7 @@ def test_fast_track_transfers_an_earlier_id_check(app, person):
         assert someone.proofing_level == "P9" == evidence.evidenced_level(someone.id)
         (row,) = rows_of(someone.id, "fast_track")
         assert (row.route, row.outcome, row.level, row.nhs_number) == ("fast_track", "transferred", "P9", TARIQ["nhs_number"])
-        assert row.detail == {"gp_ods_code": TARIQ["gp_account"]["ods_code"],
-                              "id_checked_on": TARIQ["gp_account"]["id_checked_on"]}
+        assert row.detail == {"id_checked_on": TARIQ["gp_account"]["id_checked_on"]}  # no practice: not needed
 
 
 @pytest.mark.parametrize("why", ["phone-differs", "no-earlier-id-check", "still-p0"])

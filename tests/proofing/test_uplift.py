@@ -153,3 +153,24 @@ def follow_to_login(rp, response, email):
     from support import follow_to_rp
 
     return follow_to_rp(rp.http, response, email=email, redirect_uri=rp.redirect_uri)
+
+
+def test_gp_integration_credentials_come_from_userinfo_only_at_p9_with_two_factors(register, person, app):
+    bethan = case("gp_online_without_id_check")
+    rp = register(scope="openid profile gp_integration_credentials", vtr=["P5.Cp.Cd", "P9.Cp.Cd"])
+    email = person("P0")
+    page, interaction = to_proofing(rp, email, vtr='["P9.Cp.Cd"]', scope="openid gp_integration_credentials")
+    submit(rp.http, page_path(interaction, "start"), {"route": "demographics"})
+    submit(rp.http, page_path(interaction, "your-details"), details_by_number(bethan))
+    response = submit(rp.http, page_path(interaction, "gp-online-details"), gp_details(bethan))
+    tokens = rp.token(finish_at_rp(rp, response)["code"]).get_json()
+    assert "gp_integration_credentials" not in rp.verify_id_token(tokens["id_token"])  # it travels as id_token_hint
+    info = rp.http.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).get_json()
+    account = bethan["gp_account"]
+    assert info["gp_integration_credentials"] == {"gp_user_id": account["account_id"], "gp_ods_code": account["ods_code"],
+                                                  "gp_linkage_key": account["linkage_key"]}
+
+    # The same P9 person, but the service asked for P5 only: no GP keys.
+    tokens = rp.tokens_for(email, vtr='["P5.Cp.Cd"]', scope="openid gp_integration_credentials", prompt="login")
+    info = rp.http.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).get_json()
+    assert "gp_integration_credentials" not in info

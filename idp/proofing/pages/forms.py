@@ -14,6 +14,9 @@ from ..routes.gp_online import RegistrationDetails
 
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,8}$")
+# Letters of any alphabet, spaces, hyphens, apostrophes (straight or curly) and full stops: nothing a
+# search could read as a wildcard or an operator.
+NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ \-'\u2019.])*$")
 MAX_NAME = 100
 
 
@@ -45,6 +48,8 @@ def _name(form, field: str, missing: str, errors: list) -> str:
     value = " ".join((form.get(field) or "").split())
     if not value:
         errors.append(_error(field, missing))
+    elif not NAME.match(value):
+        errors.append(_error(field, gettext("Name must only include letters, spaces, hyphens and apostrophes")))
     elif len(value) > MAX_NAME:
         errors.append(_error(field, gettext("Name must be %(num)d characters or fewer", num=MAX_NAME)))
     return value

@@ -1,6 +1,7 @@
 """Medium level (P5): NHS number or name, with date of birth and postcode, matched to PDS."""
 from __future__ import annotations
 
+from ...extensions import db
 from ...levels import ProofingLevel
 from .. import attempts, evidence
 from ...i18n import N_
@@ -23,14 +24,14 @@ def attempt(person, details: Details, settings, source: str) -> Result:
     """One try at P5; counted against the account and the source before PDS is asked."""
     if not ROUTE.offered(person, settings):
         return Result(Outcome.NOT_OFFERED)  # checked here, not only by the page: the rule lives with the route
-    if attempts.locked(THROTTLE, person.id, source, settings):
+    if attempts.locked(THROTTLE, person.id, source, settings) or not attempts.take(THROTTLE, person.id, source, settings):
         return Result(Outcome.LOCKED)
     checked_by = f"pds:{settings.pds_adapter}"
     try:
         found = match(details, demographics_service(settings))
     except PdsUnavailable:
+        attempts.give_back(THROTTLE, person.id, source, settings)
         return Result(Outcome.UNAVAILABLE)  # not the person's fault: neither counted nor recorded
-    attempts.count(THROTTLE, person.id, source, settings)
     if not found.matched:
         evidence.append(person.id, evidence.new(route=ROUTE.name, outcome="not_matched", checked_by=checked_by,
                                                 method=details.method, reason=found.reason))
@@ -41,9 +42,11 @@ def attempt(person, details: Details, settings, source: str) -> Result:
     try:
         raise_level(person, "P5", proof, record=found.record)
     except NhsNumberTaken:
+        db.session.rollback()
         evidence.append(person.id, evidence.new(route=ROUTE.name, outcome="refused", checked_by=checked_by,
                                                 method=details.method, reason="linked_to_another_account"))
         return Result(Outcome.ALREADY_LINKED)
     except ProofingError:
+        db.session.rollback()
         return Result(Outcome.NOT_OFFERED)  # raised meanwhile (another tab): nothing of this check is kept
     return Result(Outcome.RAISED, "P5")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...extensions import db
 from ...levels import ProofingLevel
 from ...i18n import N_
 from .. import attempts, evidence, person_record
@@ -38,7 +39,7 @@ def attempt(person, details: RegistrationDetails, settings, source: str) -> Resu
     """One try at P9 for a person at P5; wrong details are throttled like every proofing guess."""
     if not ROUTE.offered(person, settings):
         return Result(Outcome.NOT_OFFERED)  # checked here, not only by the page: the rule lives with the route
-    if attempts.locked(THROTTLE, person.id, source, settings):
+    if attempts.locked(THROTTLE, person.id, source, settings) or not attempts.take(THROTTLE, person.id, source, settings):
         return Result(Outcome.LOCKED)
     gp = gp_system(settings)
     if gp is None:
@@ -47,13 +48,17 @@ def attempt(person, details: RegistrationDetails, settings, source: str) -> Resu
     try:
         account = gp.find_account(ods_code=details.ods_code, account_id=details.account_id,
                                   linkage_key=details.linkage_key)
-        record = demographics_service(settings).get(account.nhs_number) if account else None
+        # Someone else's account is refused before PDS is asked: no extra call to time.
+        mine = account is not None and account.nhs_number == person.nhs_number
+        record = demographics_service(settings).get(account.nhs_number) if mine else None
     except (GpSystemUnavailable, PdsUnavailable):
+        attempts.give_back(THROTTLE, person.id, source, settings)
         return Result(Outcome.UNAVAILABLE)
-    attempts.count(THROTTLE, person.id, source, settings)
     reason = None
     if account is None:
         reason = "no_account"
+    elif not mine:
+        reason = "another_record"
     elif record is None or record.deceased or not record.active:
         reason = "no_usable_record"
     elif record.nhs_number != person.nhs_number:
@@ -64,13 +69,15 @@ def attempt(person, details: RegistrationDetails, settings, source: str) -> Resu
         evidence.append(person.id, evidence.new(route=ROUTE.name, outcome="not_matched", checked_by=checked_by,
                                                 reason=reason))
         return Result(Outcome.NOT_MATCHED)
-    person_record.keep_gp_credentials(person, account)
-    proof = evidence.new(route=ROUTE.name, outcome="verified", checked_by=checked_by, level="P9", record=record,
-                         gp_ods_code=account.ods_code)
+    if not record.restricted:  # a restricted record's practice is never kept, even inside the credentials
+        person_record.keep_gp_credentials(person, account)
+    proof = evidence.new(route=ROUTE.name, outcome="verified", checked_by=checked_by, level="P9", record=record)
     try:
         raise_level(person, "P9", proof, record=record)
     except NhsNumberTaken:
+        db.session.rollback()
         return Result(Outcome.ALREADY_LINKED)
     except ProofingError:
+        db.session.rollback()
         return Result(Outcome.NOT_OFFERED)  # raised or relinked meanwhile (another tab)
     return Result(Outcome.RAISED, "P9")
