@@ -12,7 +12,6 @@ Needs: Chromium (`make browser`), axe-core (`make assets`). Missing either fails
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest

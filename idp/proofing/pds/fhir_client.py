@@ -139,7 +139,7 @@ class FhirPds:
                 time.sleep(self.backoff * attempt)
             try:
                 response = self.http.get(path, params=params, headers={"X-Request-ID": request_id})
-            except httpx.TransportError as exc:  # connect/read timeouts, refused connections, broken streams
+            except httpx.HTTPError as exc:  # timeouts, refused connections, broken streams, undecodable bodies
                 status = type(exc).__name__  # the class only: an httpx message can name the URL
                 continue
             status = response.status_code
