@@ -59,6 +59,22 @@ def upgrade():
         batch_op.add_column(sa.Column('gp_credentials', sa.Text(), nullable=True))
         batch_op.drop_index(batch_op.f('ix_person_nhs_number'))
         batch_op.create_index(batch_op.f('ix_person_nhs_number'), ['nhs_number'], unique=True)
+    # People already above P0 keep their level; the ledger says where it came from, so that no level
+    # stands above its evidence (issue 8).
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, proofing_level, nhs_number FROM person WHERE proofing_level <> 'P0'")).all()
+    if rows:
+        import time
+        import uuid
+
+        evidence = sa.table('proofing_evidence', sa.column('detail', sa.JSON), *(sa.column(name) for name in (
+            'id', 'person_id', 'at', 'seq', 'route', 'outcome', 'level', 'checked_by', 'nhs_number')))
+        at = int(time.time())
+        op.bulk_insert(evidence, [{
+            'id': str(uuid.uuid4()), 'person_id': person_id, 'at': at, 'seq': 1, 'route': 'operator',
+            'outcome': 'level_set', 'level': level, 'checked_by': 'migration:0008', 'nhs_number': nhs_number,
+            'detail': {'reason': 'the level held before the evidence ledger existed'},
+        } for person_id, level, nhs_number in rows])
 
 
 def downgrade():
