@@ -35,7 +35,7 @@ E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
 def nhs_number_is_valid(value: str) -> bool:
     """Modulus 11 check digit (NHS Data Dictionary)."""
-    if not re.fullmatch(r"\d{10}", value or ""):
+    if not re.fullmatch(r"[0-9]{10}", value or ""):  # ASCII digits: \d would take any script's
         return False
     total = sum(int(d) * (10 - i) for i, d in enumerate(value[:9]))
     check = 11 - total % 11

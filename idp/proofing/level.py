@@ -31,7 +31,6 @@ def _claim_row(person, current, held) -> None:
                  table.c.nhs_number.is_(None) if held is None else table.c.nhs_number == held]
     result = db.session.execute(update(table).where(*unchanged).values(updated_at=now()))
     if result.rowcount != 1:
-        db.session.rollback()
         raise ProofingError("the person's level changed while this check ran")
 
 
@@ -39,8 +38,17 @@ def raise_level(person, level: str, proof, *, record=None):
     """Raise ``person`` to ``level`` on ``proof`` (an unsaved ``Evidence`` naming that level), in one commit.
 
     ``record`` (a ``PdsRecord``) is the record the proof matched: its demographics become what the
-    claims assert. A level is never lowered here, and never raised without supporting evidence.
+    claims assert. A level is never lowered here, and never raised without supporting evidence. A
+    refusal rolls back whatever the caller staged for this raise (the GP credentials) with it.
     """
+    try:
+        return _raise(person, level, proof, record)
+    except ProofingError:
+        db.session.rollback()
+        raise
+
+
+def _raise(person, level: str, proof, record):
     target = ProofingLevel.parse(level)
     current = ProofingLevel[person.proofing_level]
     if proof.level != level or proof.outcome not in evidence.SUPPORTING:
@@ -64,7 +72,6 @@ def raise_level(person, level: str, proof, *, record=None):
         db.session.commit()
     except IntegrityError:
         # Two accounts raced to the same record: the unique NHS number lets only one win.
-        db.session.rollback()
         raise NhsNumberTaken(record.nhs_number if record is not None else "") from None
     emit("proofing.level_raised", person_id=person.id, level=level, route=proof.route, previous=current.name)
     return person

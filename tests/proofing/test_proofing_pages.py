@@ -87,6 +87,10 @@ def test_form_errors_say_how_to_fix_each_field(client, person):
     assert "Date of birth must be a real date" in body
     assert "Enter a real postcode, like LS1 4AP" in body
     assert 'href="#nhs_number"' in body and 'href="#birthdate-day"' in body and 'href="#postcode"' in body
+    # Digits of another script are not an NHS number (they would pass a \d check and int()).
+    response = submit(client, page_path(interaction, "your-details"),
+                      {"nhs_number": "\u0669\u0669\u0669\u0660\u0660\u0660\u0661\u0660\u0660\u0666"})
+    assert "Your NHS number must be 10 numbers" in response.get_data(as_text=True)
     response = submit(client, page_path(interaction, "your-details", method="name"), {})
     body = response.get_data(as_text=True)
     for message in ("Enter your first name", "Enter your last name", "Enter your date of birth", "Enter your postcode"):

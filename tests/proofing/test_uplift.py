@@ -26,7 +26,8 @@ def test_p0_to_p9_through_p5_and_gp_online_details_ends_with_a_verified_p9_token
     assert "Prove who you are" in text and "one more way" in text  # P5 first, and a P9 step announced
 
     response = submit(rp.http, page_path(interaction, "start"), {"route": "demographics"})
-    response = submit(rp.http, path := (response.headers["Location"]), details_by_number(bethan))
+    assert response.headers["Location"].startswith("/prove-who-you-are/your-details")
+    response = submit(rp.http, response.headers["Location"], details_by_number(bethan))
     assert _person_record(app, email).proofing_level == "P5"
     choice = onward(rp, response)
     assert "Choose how to prove who you are" in choice.get_data(as_text=True)
@@ -47,7 +48,6 @@ def test_p0_to_p9_through_p5_and_gp_online_details_ends_with_a_verified_p9_token
     assert claims["given_name"] == " ".join(bethan["given_names"])
     assert claims["birthdate"] == bethan["birthdate"]
     assert claims["gp_registration_details"] == {"gp_ods_code": bethan["gp_ods_code"]}
-    assert path  # the details page was the one the start page sent the person to
 
 
 def test_p5_is_enough_when_p5_is_asked_and_the_name_route_matches(rp, person, app):
@@ -146,7 +146,8 @@ def test_a_person_who_can_reach_p5_but_not_p9_is_still_taken_to_p5_when_either_i
     app.extensions["idp"].settings.gp_system_adapter = "none"
     email = person("P0")
     page, interaction = to_proofing(rp, email, vtr='["P9.Cp", "P5.Cp"]', scope=SCOPE)
-    assert "one more way" not in page.get_data(as_text=True)  # P5 is the level this journey aims at
+    text = page.get_data(as_text=True)
+    assert "Prove who you are" in text and "one more way" not in text  # P5 is the level this journey aims at
 
 
 def follow_to_login(rp, response, email):
@@ -174,3 +175,40 @@ def test_gp_integration_credentials_come_from_userinfo_only_at_p9_with_two_facto
     tokens = rp.tokens_for(email, vtr='["P5.Cp.Cd"]', scope="openid gp_integration_credentials", prompt="login")
     info = rp.http.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).get_json()
     assert "gp_integration_credentials" not in info
+
+
+def test_a_pds_change_reaches_the_claims_at_the_next_login_and_is_recorded(rp, person, app, tmp_path):
+    import json as _json
+
+    from idp.proofing.pds.synthetic import DEFAULT_SET, load
+    from support import log_in
+
+    olivia = case("hyphenated_family_name")
+    email = person("P0")
+    page, interaction = to_proofing(rp, email, vtr='["P5.Cp"]', scope=SCOPE)
+    finish_at_rp(rp, submit(rp.http, page_path(interaction, "your-details"), details_by_number(olivia)))
+
+    # PDS records her marriage: a new family name, a new version of the record.
+    changed = tmp_path / "changed.ndjson"
+    lines = []
+    for line in DEFAULT_SET.read_text().splitlines():
+        resource = _json.loads(line) if line.strip() else None
+        if resource and resource["id"] == olivia["nhs_number"]:
+            resource["name"][0]["family"] = "Okoro"
+            resource["meta"]["versionId"] = str(int(resource["meta"].get("versionId", "1")) + 1)
+        lines.append(_json.dumps(resource) if resource else line)
+    changed.write_text("\n".join(lines) + "\n")
+    with app.app_context():
+        load(changed)
+
+    rp.http.get("/logout")
+    rp.http.delete_cookie("idp_session")
+    log_in(rp.http, email)  # the next login re-reads the record
+    tokens = rp.tokens_for(email, vtr='["P5.Cp"]', scope=SCOPE)
+    assert rp.verify_id_token(tokens["id_token"])["family_name"] == "Okoro"
+    with app.app_context():
+        from idp.models import Evidence
+
+        person_id = _person_record(app, email).id
+        (row,) = Evidence.query.filter_by(person_id=person_id, route="pds_refresh").all()
+        assert row.outcome == "changed" and "family_name" in row.detail["fields"]

@@ -75,7 +75,7 @@ def medium_details(form, method: str) -> tuple[Details | None, list]:
         nhs_number = nhs_number_key(form.get("nhs_number"))
         if not nhs_number:
             errors.append(_error("nhs_number", gettext("Enter your NHS number")))
-        elif not re.fullmatch(r"\d{10}", nhs_number):
+        elif not re.fullmatch(r"[0-9]{10}", nhs_number):
             errors.append(_error("nhs_number", gettext("Your NHS number must be 10 numbers, like 485 777 3456")))
         elif not nhs_number_is_valid(nhs_number):
             errors.append(_error("nhs_number", gettext("Check your NHS number: this is not a valid NHS number")))

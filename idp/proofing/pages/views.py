@@ -55,9 +55,11 @@ def _journey() -> Journey | None:
     if interaction is None or interaction.kind != "prove" or login is None:
         return None
     state = interaction.steps.setdefault("proofing", {})
-    if state.setdefault("person_id", login.person_id) != login.person_id:
+    if "person_id" not in state:  # bound to whoever is logged in when the journey's first page opens
+        state["person_id"] = login.person_id
+        interactions.save(interaction)
+    if state["person_id"] != login.person_id:
         return None  # someone else logged in in this browser since: start again from the service
-    interactions.save(interaction)
     person = db.session.get(Person, login.person_id)
     if person is None:
         return None
@@ -133,8 +135,7 @@ def start():
             return redirect(j.url(chosen.endpoint))
         errors = [{"field": "route-1", "message": gettext("Choose how you want to prove who you are")}]
     return render_template("proofing/start.html", j=j, step=step.name, routes=routes, errors=errors,
-                           action=j.url("proofing.start"), stop_url=j.url("proofing.cannot_continue"),
-                           route_url=lambda route: j.url(route.endpoint)), 400 if errors else 200
+                           action=j.url("proofing.start"), stop_url=j.url("proofing.cannot_continue")), 400 if errors else 200
 
 
 # --- medium level (P5) --------------------------------------------------------------------------------

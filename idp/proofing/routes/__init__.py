@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ...levels import ProofingLevel
+from ..level import NhsNumberTaken, ProofingError, raise_level
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,18 @@ class Outcome(enum.Enum):
 class Result:
     outcome: Outcome
     level: str | None = None
+
+
+def raised(person, level: str, proof, record) -> Result:
+    """``raise_level`` as a route's outcome: the record is another account's, or the person's level
+    moved while the check ran (another tab) and the choice page shows what is next."""
+    try:
+        raise_level(person, level, proof, record=record)
+    except NhsNumberTaken:
+        return Result(Outcome.ALREADY_LINKED)
+    except ProofingError:
+        return Result(Outcome.NOT_OFFERED)
+    return Result(Outcome.RAISED, level)
 
 
 from . import demographics, fast_track, gp_online  # noqa: E402,F401 - register the routes in the order offered

@@ -1,14 +1,12 @@
 """Medium level (P5): NHS number or name, with date of birth and postcode, matched to PDS."""
 from __future__ import annotations
 
-from ...extensions import db
 from ...levels import ProofingLevel
 from .. import attempts, evidence
 from ...i18n import N_
-from ..level import NhsNumberTaken, ProofingError, raise_level
 from ..matching import Details, match
 from ..pds import PdsUnavailable, demographics_service
-from . import Outcome, Result, Route, register
+from . import Outcome, Result, Route, raised, register
 
 ROUTE = register(Route(
     name="demographics", reaches=ProofingLevel.P5, needs=ProofingLevel.P0, endpoint="proofing.details",
@@ -39,14 +37,8 @@ def attempt(person, details: Details, settings, source: str) -> Result:
     proof = evidence.new(route=ROUTE.name, outcome="matched", checked_by=checked_by, level="P5",
                          record=found.record, method=details.method,
                          superseded=list(found.record.superseded) or None)
-    try:
-        raise_level(person, "P5", proof, record=found.record)
-    except NhsNumberTaken:
-        db.session.rollback()
+    result = raised(person, "P5", proof, found.record)
+    if result.outcome is Outcome.ALREADY_LINKED:
         evidence.append(person.id, evidence.new(route=ROUTE.name, outcome="refused", checked_by=checked_by,
                                                 method=details.method, reason="linked_to_another_account"))
-        return Result(Outcome.ALREADY_LINKED)
-    except ProofingError:
-        db.session.rollback()
-        return Result(Outcome.NOT_OFFERED)  # raised meanwhile (another tab): nothing of this check is kept
-    return Result(Outcome.RAISED, "P5")
+    return result

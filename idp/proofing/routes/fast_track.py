@@ -2,14 +2,12 @@
 account's verified mobile is the one on the person's PDS record (journeys.md P9 route 1)."""
 from __future__ import annotations
 
-from ...extensions import db
 from ...levels import ProofingLevel
 from ...i18n import N_
 from .. import evidence
 from ..gp_system import GpSystemUnavailable, gp_system
-from ..level import NhsNumberTaken, ProofingError, raise_level
 from ..pds import PdsUnavailable, demographics_service
-from . import Outcome, Result, Route, register
+from . import Outcome, Result, Route, raised, register
 
 
 def _earlier_check(person, settings):
@@ -51,12 +49,4 @@ def transfer(person, settings) -> Result:
     record, account = found
     proof = evidence.new(route=ROUTE.name, outcome="transferred", checked_by=f"gp_system:{settings.gp_system_adapter}",
                          level="P9", record=record, id_checked_on=account.id_checked_on)
-    try:
-        raise_level(person, "P9", proof, record=record)
-    except NhsNumberTaken:
-        db.session.rollback()
-        return Result(Outcome.ALREADY_LINKED)
-    except ProofingError:
-        db.session.rollback()
-        return Result(Outcome.NOT_OFFERED)  # raised or relinked meanwhile (another tab)
-    return Result(Outcome.RAISED, "P9")
+    return raised(person, "P9", proof, record)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...extensions import db
 from ...levels import ProofingLevel
 from ...i18n import N_
 from .. import attempts, evidence, person_record
 from ..gp_system import GpSystemUnavailable, gp_system
-from ..level import NhsNumberTaken, ProofingError, raise_level
 from ..matching import name_matches
 from ..pds import PdsUnavailable, demographics_service
-from . import Outcome, Result, Route, register
+from . import Outcome, Result, Route, raised, register
 
 ROUTE = register(Route(
     name="gp_online", reaches=ProofingLevel.P9, needs=ProofingLevel.P5, endpoint="proofing.gp_online",
@@ -72,12 +70,4 @@ def attempt(person, details: RegistrationDetails, settings, source: str) -> Resu
     if not record.restricted:  # a restricted record's practice is never kept, even inside the credentials
         person_record.keep_gp_credentials(person, account)
     proof = evidence.new(route=ROUTE.name, outcome="verified", checked_by=checked_by, level="P9", record=record)
-    try:
-        raise_level(person, "P9", proof, record=record)
-    except NhsNumberTaken:
-        db.session.rollback()
-        return Result(Outcome.ALREADY_LINKED)
-    except ProofingError:
-        db.session.rollback()
-        return Result(Outcome.NOT_OFFERED)  # raised or relinked meanwhile (another tab)
-    return Result(Outcome.RAISED, "P9")
+    return raised(person, "P9", proof, record)
