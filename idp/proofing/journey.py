@@ -19,13 +19,16 @@ def next_level(person, target: ProofingLevel) -> ProofingLevel | None:
     return target
 
 
+def _next_routes(person, target: ProofingLevel):
+    """The registered routes for the next step towards ``target``, before asking whether each is offered."""
+    step = next_level(person, target)
+    current = ProofingLevel[person.proofing_level]
+    return [r for r in all_routes() if step is not None and r.reaches == step and current.satisfies(r.needs)]
+
+
 def routes_now(person, target: ProofingLevel, settings) -> list[Route]:
     """The routes offered for the next step towards ``target``, in the order the pages list them."""
-    step = next_level(person, target)
-    if step is None:
-        return []
-    current = ProofingLevel[person.proofing_level]
-    return [r for r in all_routes() if r.reaches == step and current.satisfies(r.needs) and r.offered(person, settings)]
+    return [r for r in _next_routes(person, target) if r.offered(person, settings)]
 
 
 def can_reach(person, target: ProofingLevel, settings) -> bool:
@@ -34,7 +37,8 @@ def can_reach(person, target: ProofingLevel, settings) -> bool:
     if current.satisfies(target):
         return True
     if current.satisfies(ProofingLevel.P5):
-        return bool(routes_now(person, target, settings))
+        # Stops at the first route offered: an offer can cost a PDS and a GP system call (fast-track).
+        return any(r.offered(person, settings) for r in _next_routes(person, target))
     first = [r for r in all_routes() if r.reaches == ProofingLevel.P5 and r.offered(person, settings)]
     if not first:
         return False
@@ -43,7 +47,9 @@ def can_reach(person, target: ProofingLevel, settings) -> bool:
 
 
 def reachable_vectors(person, vectors, settings) -> list:
-    return [v for v in vectors if can_reach(person, v.proofing, settings)]
+    """The vectors whose level this person could reach; each level asked about once, however many vectors name it."""
+    reachable = {level: can_reach(person, level, settings) for level in {v.proofing for v in vectors}}
+    return [v for v in vectors if reachable[v.proofing]]
 
 
 def lowest_level(vectors) -> ProofingLevel:

@@ -212,3 +212,14 @@ def test_a_pds_change_reaches_the_claims_at_the_next_login_and_is_recorded(rp, p
         person_id = _person_record(app, email).id
         (row,) = Evidence.query.filter_by(person_id=person_id, route="pds_refresh").all()
         assert row.outcome == "changed" and "family_name" in row.detail["fields"]
+
+
+def test_the_authorization_asks_the_services_once_per_level_not_once_per_vector(rp, person, app, monkeypatch):
+    calls = []  # each fast-track offer reads PDS and the GP system
+    monkeypatch.setattr("idp.proofing.routes.fast_track._earlier_check",
+                        lambda person, settings: calls.append(person.id) or None)
+    email = person("P5")
+    page, interaction = to_proofing(rp, email, vtr='["P9.Cp.Cd", "P9.Cp"]', scope=SCOPE)
+    assert "Choose how to prove who you are" in page.get_data(as_text=True)
+    # Once for check_vot (two P9 vectors, one level) and once for the choice page.
+    assert len(calls) == 2, calls
