@@ -84,12 +84,15 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .proofing import listeners  # noqa: F401 - a login re-reads the person's PDS record
     from .proofing.pages import bp as proofing_bp
     from .protocol.endpoints import bp as protocol_bp
+    from .staff import admin as _staff_admin, views as _staff_views  # noqa: F401 - each module adds its views
+    from .staff.blueprint import bp as staff_bp
 
     web.init_app(app, service_name=settings.service_name)
     i18n.init_app(app, os.path.join(ROOT, "translations"))
     app.register_blueprint(protocol_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(proofing_bp)
+    app.register_blueprint(staff_bp)
     surfaces.install(app)  # after every blueprint: sessions, errors and headers read it
 
     proxies = int(os.environ.get("IDP_TRUSTED_PROXIES", "0") or 0)

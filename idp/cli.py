@@ -461,8 +461,9 @@ def serve(workers, host, tls, tls_hostnames):
 
 def register_commands(app) -> None:
     from .proofing.cli import pds_cli
+    from .staff.cli import staff_cli
 
-    for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli, jobs_cli, pds_cli):
+    for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli, jobs_cli, pds_cli, staff_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(housekeeping)

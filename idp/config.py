@@ -114,6 +114,9 @@ class Settings:
     proofing_attempts_per_account: int = 5
     proofing_attempts_per_source: int = 20
     proofing_lockout_seconds: int = 3600
+    # The staff area (idp/staff): its own session, ended after 15 idle minutes and at most 8 hours after login.
+    staff_idle_seconds: int = 900
+    staff_session_max_seconds: int = 8 * 3600
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -166,6 +169,8 @@ class Settings:
             proofing_attempts_per_account=_int(env, "IDP_PROOFING_ATTEMPTS_PER_ACCOUNT", 5),
             proofing_attempts_per_source=_int(env, "IDP_PROOFING_ATTEMPTS_PER_SOURCE", 20),
             proofing_lockout_seconds=_int(env, "IDP_PROOFING_LOCKOUT_SECONDS", 3600),
+            staff_idle_seconds=_int(env, "IDP_STAFF_IDLE_SECONDS", 900),
+            staff_session_max_seconds=_int(env, "IDP_STAFF_SESSION_MAX_SECONDS", 8 * 3600),
         )
         settings.validate()
         return settings
@@ -200,6 +205,8 @@ class Settings:
                      "proofing_lockout_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive")
+        if self.staff_idle_seconds <= 0 or self.staff_session_max_seconds <= 0:
+            raise ConfigurationError("IDP_STAFF_IDLE_SECONDS and IDP_STAFF_SESSION_MAX_SECONDS must be positive")
         from .notifications.adapters import configuration_problems  # each adapter knows what it needs
 
         problems = configuration_problems(self)
@@ -241,6 +248,8 @@ class Settings:
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure,
+            # The staff area's own cookie (idp/staff/sessions.py): never the patients' session.
+            "STAFF_SESSION_COOKIE_NAME": "__Host-idp_staff" if secure else "idp_staff",
             "PERMANENT_SESSION_LIFETIME": self.session_ttl,
             "MAX_CONTENT_LENGTH": 64 * 1024,
             "WTF_CSRF_TIME_LIMIT": None,  # bound to the server-side session instead

@@ -16,9 +16,16 @@ class Surface(str, enum.Enum):
     PAGE = "page"
     API = "api"
     DOCUMENT = "document"
+    STAFF_PAGE = "staff_page"  # pages for staff: HTML like a page, but their own session (idp/staff)
+
+    @property
+    def is_page(self) -> bool:
+        """For a person in a browser: HTML errors, CSRF."""
+        return self in (Surface.PAGE, Surface.STAFF_PAGE)
 
     @property
     def has_browser_session(self) -> bool:
+        """The patients' browser session; staff pages never read or write it."""
         return self is Surface.PAGE
 
 

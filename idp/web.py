@@ -105,7 +105,7 @@ def init_app(app, service_name: str) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        if surface_of(request.path) is not Surface.PAGE:
+        if not surface_of(request.path).is_page:
             problem = {"type": "about:blank", "title": error.name, "status": error.code, "detail": error.description}
             if error.code and error.code < 500:
                 response = error_response(error.code, "invalid_request", error.description or error.name, **problem)
@@ -126,7 +126,7 @@ def init_app(app, service_name: str) -> None:
     @app.errorhandler(Exception)
     def unexpected(error):
         app.logger.exception("unhandled error on %s %s", request.method, request.path[:200])
-        if surface_of(request.path) is not Surface.PAGE:
+        if not surface_of(request.path).is_page:
             return error_response(500, "server_error", "Something went wrong on our side.")
         return error_page(PROBLEM_WITH_THE_SERVICE, N_("Try again later."), 500)
 

@@ -20,7 +20,8 @@ from ..clock import now
 from ..extensions import db
 from ..levels import AuthenticationComponent
 from ..models import BrowserSession
-from ..surfaces import surface_of
+from ..staff.sessions import StaffSessionData, open_staff_session, save_staff_session
+from ..surfaces import Surface, surface_of
 
 
 
@@ -70,7 +71,10 @@ class ServerSideSession(CallbackDict, SessionMixin):
 
 class ServerSideSessionInterface(SessionInterface):
     def open_session(self, app, request):
-        if not surface_of(request.path, app).has_browser_session:  # APIs and documents: skip the lookup
+        surface = surface_of(request.path, app)
+        if surface is Surface.STAFF_PAGE:  # the staff area's own session: the patients' cookie is never read there
+            return open_staff_session(app, request)
+        if not surface.has_browser_session:  # APIs and documents: skip the lookup
             return ServerSideSession(sessionless=True)
         key = request.cookies.get(self.get_cookie_name(app))
         if key and len(key) < 100:
@@ -87,6 +91,8 @@ class ServerSideSessionInterface(SessionInterface):
         The row's ``expires_at`` is fixed when it is created, counted from the login, and activity never
         moves it (IDP_SESSION_TTL is an absolute lifetime: NIST SP 800-63B 4.2.3, ASVS 3.3).
         """
+        if isinstance(sess, StaffSessionData):
+            return save_staff_session(app, sess, response)
         if sess.sessionless:
             return
         current = now()

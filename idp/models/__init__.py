@@ -12,6 +12,7 @@ from .proofing import Evidence, SyntheticGpAccount, SyntheticPatient
 from .registration import InitialAccessToken, PushedAuthorizationRequest
 from .replay import UsedAssertion
 from .sessions import BrowserSession
+from .staff import StaffAuditEvent, StaffMember, StaffSession
 from .throttle import FailedAttempt
 
 __all__ = [
@@ -39,4 +40,7 @@ __all__ = [
     "OneTimeCode",
     "RememberedDevice",
     "FactorFailures",
+    "StaffMember",
+    "StaffSession",
+    "StaffAuditEvent",
 ]

@@ -52,9 +52,14 @@ def start_enrolment(person: Person, settings=None, secret: str | None = None) ->
     """A new shared key (or the one this enrolment already showed) and how to give it to the app (Key URI
     Format); nothing is stored until confirmed."""
     settings = settings or _settings()
+    return enrolment_for(person.email, _service_name(settings), secret)
+
+
+def enrolment_for(account_name: str, issuer_name: str, secret: str | None = None) -> Enrolment:
+    """The enrolment of any account (a person's, a staff member's): ``secret`` if it is one we made, else a new one."""
     secret = secret if isinstance(secret, str) and _SECRET.fullmatch(secret) else pyotp.random_base32()
     uri = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
-        name=person.email, issuer_name=_service_name(settings))
+        name=account_name, issuer_name=issuer_name)
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
     manual_key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     return Enrolment(secret=secret, provisioning_uri=uri, qr_svg=qr_svg, manual_key=manual_key)
@@ -64,7 +69,7 @@ def confirm_enrolment(person: Person, secret: str, code: str, settings=None) -> 
     """Store the app (replacing any earlier one) only if ``code`` is right for ``secret`` now (RFC 6238 5.2)."""
     if not isinstance(secret, str) or not _SECRET.fullmatch(secret):
         return False
-    step = _matching_step(secret, code)
+    step = matching_step(secret, code)
     if step is None:
         return False
     settings = settings or _settings()
@@ -88,7 +93,7 @@ def verify(person: Person, code: str, settings=None) -> bool:
     if is_blocked(person):
         emit("authenticator_app.blocked", person_id=person.id)
         return False
-    step = _matching_step(_unseal(settings or _settings(), app.secret_encrypted), code)
+    step = matching_step(_unseal(settings or _settings(), app.secret_encrypted), code)
     # RFC 6238 5.2: the verifier MUST NOT accept the second attempt of an OTP once the first succeeded.
     # One conditional UPDATE: two requests racing with one code cannot both win.
     accepted = step is not None and db.session.execute(
@@ -147,7 +152,7 @@ def remove(person: Person) -> bool:
     return bool(removed)
 
 
-def _matching_step(secret: str, code: str) -> int | None:
+def matching_step(secret: str, code: str) -> int | None:
     """The newest time step within the drift window whose code is ``code`` (RFC 6238 4.2: T = floor(now / X))."""
     if not isinstance(code, str):
         return None

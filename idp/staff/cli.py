@@ -1,0 +1,81 @@
+"""``idp staff``: add staff members (a one-time set-up link), list, disable and reset them.
+
+Other packages add their commands to ``staff_cli`` (``idp staff queue``). Every change is audited
+with the actor ``operator:cli``.
+"""
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+from . import audit, members
+from .access import ROLES
+
+staff_cli = AppGroup("staff", help="Staff area accounts (ID checking team, health professionals, admins).")
+OPERATOR = "operator:cli"
+
+
+def _settings():
+    return current_app.extensions["idp"].settings
+
+
+def _member(email: str):
+    member = members.find(email)
+    if member is None:
+        raise click.ClickException(f"{email} is not a staff member")
+    return member
+
+
+@staff_cli.command("add")
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, required=True, help=f"One of {', '.join(ROLES)} (repeat for several).")
+def staff_add(email, roles):
+    """Add a staff member and print their one-time set-up link (valid 72 hours)."""
+    try:
+        member, link = members.add(email, list(roles), _settings())
+    except members.StaffAccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.flush()
+    audit.record("member.added", member=None, actor=OPERATOR, subject=member.id, roles=member.roles)
+    db.session.commit()
+    click.echo(f"added {member.email} ({', '.join(member.roles)})")
+    click.echo(f"set-up link (valid 72 hours, once): {link}")
+
+
+@staff_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def staff_list(as_json):
+    """Every staff member with their roles and status."""
+    from ..models import StaffMember
+
+    for member in StaffMember.query.order_by(StaffMember.email).all():
+        row = {"email": member.email, "roles": member.roles, "status": member.status,
+               "last_login_at": member.last_login_at}
+        click.echo(json.dumps(row) if as_json else f"{member.email}\t{','.join(member.roles)}\t{member.status}")
+
+
+@staff_cli.command("disable")
+@click.option("--email", required=True)
+def staff_disable(email):
+    """Disable a member: they cannot log in, and their sessions end now."""
+    member = _member(email)
+    members.disable(member)
+    audit.record("member.disabled", member=None, actor=OPERATOR, subject=member.id, via="cli")
+    db.session.commit()
+    click.echo(f"disabled {member.email}")
+
+
+@staff_cli.command("reset")
+@click.option("--email", required=True)
+def staff_reset(email):
+    """Clear a member's password and authenticator app and print a new set-up link."""
+    member = _member(email)
+    link = members.reset(member, _settings())
+    audit.record("member.reset", member=None, actor=OPERATOR, subject=member.id)
+    db.session.commit()
+    click.echo(f"reset {member.email}: their password and authenticator app are cleared")
+    click.echo(f"set-up link (valid 72 hours, once): {link}")
