@@ -114,6 +114,14 @@ class Settings:
     proofing_attempts_per_account: int = 5
     proofing_attempts_per_source: int = 20
     proofing_lockout_seconds: int = 3600
+    # Photo ID (idp/proofing/photo_id): the face-check vendor, upload limits and how long media may wait.
+    face_check_adapter: str = "simulator"
+    face_check_callback_secret: str = field(default="", repr=False)  # shared with the vendor; derived if empty
+    photo_id_video_route: bool = True
+    photo_id_max_image_bytes: int = 10 * 1024 * 1024
+    photo_id_max_video_bytes: int = 40 * 1024 * 1024
+    photo_id_review_seconds: int = 2 * 3600  # the ID checking team's target (journeys.md: "normally within 2 hours")
+    photo_id_expiry_seconds: int = 7 * 24 * 3600  # unreviewed media are deleted after this
     # The staff area (idp/staff): its own session, ended after 15 idle minutes and at most 8 hours after login.
     staff_idle_seconds: int = 900
     staff_session_max_seconds: int = 8 * 3600
@@ -169,6 +177,14 @@ class Settings:
             proofing_attempts_per_account=_int(env, "IDP_PROOFING_ATTEMPTS_PER_ACCOUNT", 5),
             proofing_attempts_per_source=_int(env, "IDP_PROOFING_ATTEMPTS_PER_SOURCE", 20),
             proofing_lockout_seconds=_int(env, "IDP_PROOFING_LOCKOUT_SECONDS", 3600),
+            # No ID-check vendor is contracted yet: live offers no face scan rather than the simulator.
+            face_check_adapter=env.get("IDP_FACE_CHECK_ADAPTER") or ("none" if env.get("IDP_ENV") == "live" else "simulator"),
+            face_check_callback_secret=env.get("IDP_FACE_CHECK_CALLBACK_SECRET", ""),
+            photo_id_video_route=_bool(env, "IDP_PHOTO_ID_VIDEO_ROUTE", True),
+            photo_id_max_image_bytes=_int(env, "IDP_PHOTO_ID_MAX_IMAGE_BYTES", 10 * 1024 * 1024),
+            photo_id_max_video_bytes=_int(env, "IDP_PHOTO_ID_MAX_VIDEO_BYTES", 40 * 1024 * 1024),
+            photo_id_review_seconds=_int(env, "IDP_PHOTO_ID_REVIEW_SECONDS", 2 * 3600),
+            photo_id_expiry_seconds=_int(env, "IDP_PHOTO_ID_EXPIRY_SECONDS", 7 * 24 * 3600),
             staff_idle_seconds=_int(env, "IDP_STAFF_IDLE_SECONDS", 900),
             staff_session_max_seconds=_int(env, "IDP_STAFF_SESSION_MAX_SECONDS", 8 * 3600),
         )
@@ -202,9 +218,14 @@ class Settings:
         if self.gp_system_adapter not in ("simulator", "none"):
             raise ConfigurationError("IDP_GP_SYSTEM_ADAPTER must be simulator or none (a supplier's adapter plugs in here)")
         for name in ("pds_timeout_seconds", "proofing_attempts_per_account", "proofing_attempts_per_source",
-                     "proofing_lockout_seconds"):
+                     "proofing_lockout_seconds", "photo_id_max_image_bytes", "photo_id_max_video_bytes",
+                     "photo_id_review_seconds", "photo_id_expiry_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive")
+        if self.face_check_adapter not in ("simulator", "none"):
+            raise ConfigurationError("IDP_FACE_CHECK_ADAPTER must be simulator or none (a vendor's adapter plugs in here)")
+        if self.photo_id_expiry_seconds < self.photo_id_review_seconds:
+            raise ConfigurationError("IDP_PHOTO_ID_EXPIRY_SECONDS must not be shorter than IDP_PHOTO_ID_REVIEW_SECONDS")
         if self.staff_idle_seconds <= 0 or self.staff_session_max_seconds <= 0:
             raise ConfigurationError("IDP_STAFF_IDLE_SECONDS and IDP_STAFF_SESSION_MAX_SECONDS must be positive")
         from .notifications.adapters import configuration_problems  # each adapter knows what it needs
@@ -233,6 +254,8 @@ class Settings:
                             "set IDP_PDS_ADAPTER=fhir and IDP_PDS_BASE_URL")
         if self.env == "live" and self.gp_system_adapter == "simulator":
             problems.append("IDP_GP_SYSTEM_ADAPTER=simulator is synthetic data and cannot run in live")
+        if self.env == "live" and self.face_check_adapter == "simulator":
+            problems.append("IDP_FACE_CHECK_ADAPTER=simulator decides by picture colour and cannot run in live")
         if development_keys_in_use:
             problems.append("development signing keys are in use: run `idp keys rotate --retire-now` to replace them (tokens they signed stop verifying)")
         if problems:

@@ -11,6 +11,7 @@ from .clock import now
 from .extensions import db
 from .models import AuthorizationCode, FailedAttempt, IssuedToken
 from .notifications import prune_messages
+from .proofing.routes import photo_id_video
 from .protocol.client_auth import prune_used_assertions
 from .protocol.pushed_requests import prune_pushed_requests
 
@@ -35,5 +36,7 @@ def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
         ).delete(),
     }
     db.session.commit()
+    # Photos and videos nobody decided on in time are deleted, and the people waiting are told.
+    counts["expired_photo_id_submissions"] = photo_id_video.expire()
     counts["retired_keys"] = keystore.prune()
     return counts

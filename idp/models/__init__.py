@@ -8,7 +8,7 @@ from .jobs import Job
 from .keys import SigningKey
 from .messages import OutboundMessage
 from .people import Person
-from .proofing import Evidence, SyntheticGpAccount, SyntheticPatient
+from .proofing import Evidence, PhotoIdSubmission, ProofingMedia, SyntheticGpAccount, SyntheticPatient
 from .registration import InitialAccessToken, PushedAuthorizationRequest
 from .replay import UsedAssertion
 from .sessions import BrowserSession
@@ -22,6 +22,8 @@ __all__ = [
     "Client",
     "Person",
     "Evidence",
+    "PhotoIdSubmission",
+    "ProofingMedia",
     "SyntheticPatient",
     "SyntheticGpAccount",
     "BrowserSession",

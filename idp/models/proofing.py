@@ -72,3 +72,49 @@ class SyntheticGpAccount(db.Model):
     nhs_number = db.Column(db.String(10), nullable=False, index=True)
     linkage_key = db.Column(db.String(60), nullable=False)
     id_checked_on = db.Column(db.String(10))  # YYYY-MM-DD of an earlier GP online ID check (fast-track)
+
+
+class PhotoIdSubmission(db.Model):
+    """One attempt at P9 with photo ID (journeys.md routes 2 and 3): a face scan or a video for review.
+
+    ``status`` moves started -> checking (face scan, with the vendor) or waiting (video, in the ID
+    checking team's queue) -> a decision (approved, rejected, matched, not_matched, poor_image) or
+    expired or withdrawn. The media are separate rows, deleted when a decision is made or it expires.
+    """
+
+    __tablename__ = "photo_id_submission"
+
+    id = db.Column(db.String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    person_id = db.Column(db.String(36), db.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True)
+    route = db.Column(db.String(20), nullable=False)  # photo_id_face_scan | photo_id_video
+    document_type = db.Column(db.String(40))
+    status = db.Column(db.String(20), nullable=False, default="started", index=True)
+    digits = db.Column(db.String(4))  # the video's random digits, new for each attempt
+    language = db.Column(db.String(5), nullable=False, default="en")  # for the email that tells the outcome
+    client_id = db.Column(db.String(64))  # the service the person came from: the email links back to it
+    created_at = db.Column(db.Integer, nullable=False, default=now)
+    submitted_at = db.Column(db.Integer)
+    due_at = db.Column(db.Integer, index=True)  # the review's target time (2 hours after submission)
+    expires_at = db.Column(db.Integer, nullable=False, index=True)  # media deleted by then, decided or not
+    claimed_by = db.Column(db.String(36))  # the reviewer holding it now
+    claim_expires_at = db.Column(db.Integer)
+    decided_by = db.Column(db.String(36))  # staff member, or the vendor's name
+    decided_at = db.Column(db.Integer)
+    reason = db.Column(db.String(40))  # a rejection's reason code
+    vendor_reference = db.Column(db.String(80), unique=True)
+
+
+class ProofingMedia(db.Model):
+    """A photo or video of a submission, encrypted at rest (AES-GCM, a key derived for media only)."""
+
+    __tablename__ = "proofing_media"
+
+    submission_id = db.Column(db.String(36), db.ForeignKey("photo_id_submission.id", ondelete="CASCADE"),
+                              primary_key=True)
+    kind = db.Column(db.String(10), primary_key=True)  # document | face | video
+    content_type = db.Column(db.String(40), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    width = db.Column(db.Integer)
+    height = db.Column(db.Integer)
+    sealed = db.Column(db.LargeBinary, nullable=False)  # nonce + ciphertext; never the upload's bytes
+    created_at = db.Column(db.Integer, nullable=False, default=now)

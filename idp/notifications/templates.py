@@ -203,5 +203,64 @@ _TEMPLATES = (
                    "iechyd a gofal.\n\nOs na wnaethoch ofyn am hyn, cysylltwch â chymorth NHS login ar unwaith."),
         },
     ),
+    Template(
+        "photo_id_received",  # the video route: the person waits for the ID checking team
+        email={
+            "en": ("We have your photo ID and video",
+                   "We have received your photo ID and video. The NHS login ID checking team will check them, "
+                   "normally within 2 hours, and email you the result.\n\n"
+                   "You do not need to do anything until then. You can still log in to ((link))"),
+            "cy": ("Mae eich llun adnabod a'ch fideo gennym",
+                   "Rydym wedi cael eich llun adnabod a'ch fideo. Bydd tîm gwirio adnabod NHS login yn eu gwirio, "
+                   "fel arfer o fewn 2 awr, ac yn anfon y canlyniad atoch drwy e-bost.\n\n"
+                   "Nid oes angen i chi wneud dim tan hynny. Gallwch barhau i fewngofnodi i ((link))"),
+        },
+    ),
+    Template(
+        "photo_id_approved",
+        email={
+            "en": ("You have proved who you are with NHS login",
+                   "The NHS login ID checking team has checked your photo ID. You have proved who you are.\n\n"
+                   "You can now log in and use the service: ((link))"),
+            "cy": ("Rydych wedi profi pwy ydych chi gyda NHS login",
+                   "Mae tîm gwirio adnabod NHS login wedi gwirio eich llun adnabod. Rydych wedi profi pwy ydych "
+                   "chi.\n\nGallwch nawr fewngofnodi a defnyddio'r gwasanaeth: ((link))"),
+        },
+    ),
+    Template(
+        "photo_id_rejected",
+        email={
+            "en": ("We could not confirm who you are with NHS login",
+                   "The NHS login ID checking team could not confirm who you are from your photo ID and video.\n\n"
+                   "((reason))\n\nYou can log in and try again: ((link))\n\n"
+                   "We have deleted the photo and video you sent."),
+            "cy": ("Nid oeddem yn gallu cadarnhau pwy ydych chi gyda NHS login",
+                   "Nid oedd tîm gwirio adnabod NHS login yn gallu cadarnhau pwy ydych chi o'ch llun adnabod "
+                   "a'ch fideo.\n\n((reason))\n\nGallwch fewngofnodi a rhoi cynnig arall arni: ((link))\n\n"
+                   "Rydym wedi dileu'r llun a'r fideo a anfonoch."),
+        },
+    ),
+    Template(
+        "photo_id_expired",
+        email={
+            "en": ("Your photo ID could not be checked in time",
+                   "We could not check the photo ID and video you sent to NHS login in time, so we have deleted "
+                   "them.\n\nYou can log in and try again: ((link))"),
+            "cy": ("Nid oedd modd gwirio eich llun adnabod mewn pryd",
+                   "Nid oeddem yn gallu gwirio'r llun adnabod a'r fideo a anfonoch i NHS login mewn pryd, felly "
+                   "rydym wedi eu dileu.\n\nGallwch fewngofnodi a rhoi cynnig arall arni: ((link))"),
+        },
+    ),
+    Template(
+        "in_person_verified",
+        email={
+            "en": ("You have proved who you are with NHS login",
+                   "A health professional at ((organisation)) has confirmed who you are. You have proved who "
+                   "you are with NHS login.\n\nYou can now log in: ((link))\n\n" + _NOT_YOU_EN),
+            "cy": ("Rydych wedi profi pwy ydych chi gyda NHS login",
+                   "Mae gweithiwr iechyd proffesiynol yn ((organisation)) wedi cadarnhau pwy ydych chi. Rydych "
+                   "wedi profi pwy ydych chi gyda NHS login.\n\nGallwch nawr fewngofnodi: ((link))\n\n" + _NOT_YOU_CY),
+        },
+    ),
 )
 TEMPLATES: dict[str, Template] = {template.name: template for template in _TEMPLATES}

@@ -55,10 +55,14 @@ ROUTE_WORDS = {
     "fast_track": "had an earlier GP online services ID check transferred (fast-track)",
     "operator": "was set by an operator from the command line",
     "pds_refresh": "had their PDS record read again at a login",
+    "photo_id_face_scan": "sent photo ID and a face scan, checked by the face-check vendor",
+    "photo_id_video": "sent photo ID and a video, reviewed by the ID checking team",
+    "in_person": "was verified in person by a health professional",
 }
 OUTCOME_WORDS = {
     "matched": "matched", "verified": "verified", "transferred": "transferred", "level_set": "level set",
     "not_matched": "did not match", "refused": "refused", "changed": "record changed", "unchanged": "no change",
+    "submitted": "submitted for review", "expired": "expired before review (media deleted)",
 }
 
 
@@ -87,9 +91,14 @@ def explain(person) -> list[Explanation]:
         if row.document_type:
             words.append(f"- document {row.document_type}")
         if row.staff_member:
-            words.append(f"- by staff member {row.staff_member}")
+            who = row.detail.get("reviewer")
+            words.append(f"- by staff member {who} ({row.staff_member})" if who else f"- by staff member {row.staff_member}")
+        if row.detail.get("ods_code"):
+            words.append(f"- at organisation {row.detail['ods_code']}")
+        if row.detail.get("vendor_reference"):
+            words.append(f"- vendor reference {row.detail['vendor_reference']}")
         if row.detail.get("reason") and row.detail["reason"] not in ROUTE_WORDS.get(row.route, ""):
-            words.append(f"({row.detail['reason']})")
+            words.append(f"(reason: {row.detail['reason']})")
         words.append(f"[checked by {row.checked_by}]")
         data = {"at": row.at, "route": row.route, "outcome": row.outcome, "level": row.level,
                 "checked_by": row.checked_by, "nhs_number": row.nhs_number, "pds_version": row.pds_version,

@@ -362,6 +362,9 @@ def check_not_abandoned(req: AuthorizationRequest, settings) -> None:
     """interface.md Levels: a person who leaves the journey sends the relying party access_denied."""
     if req.interaction is not None and req.interaction.steps.get("abandoned"):
         emit("authorization.abandoned", client_id=req.client.client_id, kind=req.interaction.kind)
+        if req.interaction.steps.get("waiting_for_review"):
+            # journeys.md Step-up: a P9 route that needs hours ends the request; the person is emailed.
+            raise ErrorRedirect("access_denied", "The person's identity check is waiting for review; they will be emailed.")
         raise ErrorRedirect("access_denied", "The person chose not to continue.")
 
 

@@ -668,7 +668,7 @@ def test_users_explain_tells_each_piece_of_evidence_in_order(app, person):
     lines = result.output.splitlines()
     assert lines[0] == f"{email} is at P9."
     assert lines[1].startswith("1. 2025-06-02 09:30:00 UTC: matched their details to the Personal Demographics Service (PDS)")
-    assert "- did not match" in lines[1] and "(details_differ)" in lines[1] and "supports" not in lines[1]
+    assert "- did not match" in lines[1] and "(reason: details_differ)" in lines[1] and "supports" not in lines[1]
     assert lines[2].startswith("2. 2025-06-02 09:31:00 UTC: matched their details to the Personal Demographics Service")
     assert "- matched - supports P5" in lines[2] and f"PDS record {BETHAN['nhs_number']} version" in lines[2]
     assert "[checked by pds:synthetic]" in lines[2]

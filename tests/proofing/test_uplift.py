@@ -133,9 +133,13 @@ def _csrf(rp, interaction):
     return csrf_from(rp.http.get(page_path(interaction, "start")).get_data(as_text=True))
 
 
+def _no_p9_route(settings):
+    # No GP system, no face-check vendor and no ID checking team: nothing reaches P9.
+    settings.gp_system_adapter, settings.face_check_adapter, settings.photo_id_video_route = "none", "none", False
+
+
 def test_p9_is_refused_at_once_when_no_route_could_reach_it(rp, person, app):
-    # No GP system connected (as in live today) and no earlier ID check to transfer: nothing reaches P9.
-    app.extensions["idp"].settings.gp_system_adapter = "none"
+    _no_p9_route(app.extensions["idp"].settings)
     email = person("P5")
     response = rp.authorize(vtr='["P9.Cp"]', state="up6")
     result = finish_at_rp(rp, follow_to_login(rp, response, email))
@@ -143,7 +147,7 @@ def test_p9_is_refused_at_once_when_no_route_could_reach_it(rp, person, app):
 
 
 def test_a_person_who_can_reach_p5_but_not_p9_is_still_taken_to_p5_when_either_is_asked(rp, person, app):
-    app.extensions["idp"].settings.gp_system_adapter = "none"
+    _no_p9_route(app.extensions["idp"].settings)
     email = person("P0")
     page, interaction = to_proofing(rp, email, vtr='["P9.Cp", "P5.Cp"]', scope=SCOPE)
     text = page.get_data(as_text=True)

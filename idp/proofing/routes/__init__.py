@@ -1,8 +1,8 @@
 """The ways of proving who you are, one module each, all the same shape (journeys.md "Prove who they are").
 
 A route declares the level it reaches, the level a person must already hold to take it, the page it
-starts on, and whether it is offered to this person now. Photo ID, in-person and provisioning
-routes are more modules of this kind.
+starts on, and whether it is offered to this person now. Routes started by staff rather than chosen
+by the person (``in_person``, and provisioning) are modules of the same kind that are not registered.
 """
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ class Outcome(enum.Enum):
     UNAVAILABLE = "unavailable"  # a national service could not answer: nothing recorded
     ALREADY_LINKED = "already_linked"  # the record belongs to another account
     NOT_OFFERED = "not_offered"  # the route is not (or no longer) for this person: back to the choice
+    PENDING = "pending"  # a vendor or the ID checking team will decide later
+    POOR_IMAGE = "poor_image"  # the photos could not be checked: take them again
 
 
 @dataclass(frozen=True)
@@ -71,4 +73,4 @@ def raised(person, level: str, proof, record) -> Result:
     return Result(Outcome.RAISED, level)
 
 
-from . import demographics, fast_track, gp_online  # noqa: E402,F401 - register the routes in the order offered
+from . import demographics, fast_track, gp_online, photo_id_face_scan, photo_id_video  # noqa: E402,F401 - register the routes in the order offered
