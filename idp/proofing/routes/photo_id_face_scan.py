@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import secrets
 
+from ...extensions import db
 from ...i18n import N_
 from ...levels import ProofingLevel
-from ...models import PhotoIdSubmission
+from ...models import Person, PhotoIdSubmission
 from .. import attempts, evidence
 from ..photo_id import media, submissions
 from ..photo_id.face_check import BadCallback, VendorUnavailable, face_check, verify_callback
@@ -46,13 +47,9 @@ def request_check(person, submission: PhotoIdSubmission, settings, source: str) 
         face_check(settings).request_check(reference, media.read(submission.id, "document", settings),
                                            media.read(submission.id, "face", settings))
     except VendorUnavailable:
-        from ...extensions import db
-
         db.session.rollback()  # back to "started": the person may send the same photos again later
         attempts.give_back(THROTTLE, person.id, source, settings)
         return Result(Outcome.UNAVAILABLE)
-    from ...extensions import db
-
     db.session.commit()  # the status and the vendor's delivery job together
     return Result(Outcome.PENDING)
 
@@ -67,9 +64,6 @@ def receive_callback(body: bytes, signature: str | None, settings) -> str:
     checked_by = f"face_check:{settings.face_check_adapter}"
     if not submissions.finish(submission.id, ("checking",), status, decided_by=checked_by, commit=False):
         return "already decided"  # a repeated callback changes nothing
-    from ...models import Person
-    from ...extensions import db
-
     person = db.session.get(Person, submission.person_id)
     if result.outcome != "match":
         evidence.append(person.id, evidence.new(
@@ -77,12 +71,14 @@ def receive_callback(body: bytes, signature: str | None, settings) -> str:
             checked_by=checked_by, document_type=submission.document_type,
             reason=result.outcome, vendor_reference=result.vendor_check_id))
         return status
-    db.session.commit()  # the media are gone whatever raise_level decides
     proof = evidence.new(route=ROUTE.name, outcome="verified", checked_by=checked_by, level="P9",
                          nhs_number=person.nhs_number, document_type=submission.document_type,
                          vendor_reference=result.vendor_check_id)
+    # The decision, the media's deletion and the level in one commit: the person's page never sees one without the other.
     outcome = raised(person, "P9", proof, None)
     if outcome.outcome is not Outcome.RAISED:
+        # Refused (the level moved meanwhile, or the record is another account's): still decided, media still gone.
+        submissions.finish(submission.id, ("checking",), status, decided_by=checked_by)
         log.warning("face check %s matched but the level was not raised (%s)", submission.id, outcome.outcome.value)
     return status
 

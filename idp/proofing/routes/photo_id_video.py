@@ -80,14 +80,14 @@ def approve(submission: PhotoIdSubmission, reviewer_id: str, reviewer_email: str
     if not submissions.finish(submission.id, ("waiting",), "approved", decided_by=reviewer_id, commit=False):
         return Result(Outcome.NOT_OFFERED)
     person = db.session.get(Person, submission.person_id)
-    db.session.commit()  # the decision and the media's deletion stand whatever raise_level finds
     proof = evidence.new(route=ROUTE.name, outcome="verified", checked_by=CHECKED_BY, level="P9",
                          nhs_number=person.nhs_number, document_type=submission.document_type,
                          staff_member=reviewer_id, reviewer=reviewer_email, submission=submission.id)
+    _tell(person, submission, "photo_id_approved", {})  # queued in the same commit as the level
     result = raised(person, "P9", proof, None)
-    if result.outcome is Outcome.RAISED:
-        _tell(person, submission, "photo_id_approved", {})
-        db.session.commit()
+    if result.outcome is not Outcome.RAISED:
+        # Refused (already P9 another way, or the record is another account's): still decided, media still gone.
+        submissions.finish(submission.id, ("waiting",), "approved", decided_by=reviewer_id)
     return result
 
 
