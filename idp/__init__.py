@@ -84,7 +84,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .proofing import listeners  # noqa: F401 - a login re-reads the person's PDS record
     from .proofing.pages import bp as proofing_bp
     from .protocol.endpoints import bp as protocol_bp
-    from .staff import admin as _staff_admin, views as _staff_views  # noqa: F401 - each module adds its views
+    from .staff import admin, id_checks, in_person, views as staff_views  # noqa: F401 - each module adds its views
     from .staff.blueprint import bp as staff_bp
 
     web.init_app(app, service_name=settings.service_name)

@@ -14,6 +14,7 @@ from .notifications import prune_messages
 from .proofing.routes import photo_id_video
 from .protocol.client_auth import prune_used_assertions
 from .protocol.pushed_requests import prune_pushed_requests
+from .staff.sessions import prune_expired_staff_sessions
 
 GRACE_SECONDS = 24 * 3600
 
@@ -36,6 +37,7 @@ def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
         ).delete(),
     }
     db.session.commit()
+    counts["staff_sessions"] = prune_expired_staff_sessions()
     # Photos and videos nobody decided on in time are deleted, and the people waiting are told.
     counts["expired_photo_id_submissions"] = photo_id_video.expire()
     counts["retired_keys"] = keystore.prune()

@@ -79,3 +79,36 @@ def staff_reset(email):
     db.session.commit()
     click.echo(f"reset {member.email}: their password and authenticator app are cleared")
     click.echo(f"set-up link (valid 72 hours, once): {link}")
+
+
+@staff_cli.command("queue")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def staff_queue(as_json):
+    """The ID checking team's queue, most urgent first, with due times (UTC) and who holds each."""
+    from datetime import datetime, timezone
+
+    from ..proofing.photo_id import submissions
+
+    def when(seconds):
+        return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M") if seconds else "-"
+
+    from ..models import StaffMember
+
+    entries = submissions.queue()
+    holders = {m.id: m.email for m in StaffMember.query.filter(
+        StaffMember.id.in_({e.claimed_by for e in entries if e.claimed_by})).all()}
+    if as_json:
+        for entry in entries:
+            row = entry.submission
+            click.echo(json.dumps({"id": row.id, "route": row.route, "document_type": row.document_type,
+                                   "submitted_at": row.submitted_at, "due_at": row.due_at,
+                                   "overdue": entry.overdue, "claimed_by": entry.claimed_by}))
+        return
+    click.echo(f"{len(entries)} waiting for review (times UTC)")
+    for entry in entries:
+        row = entry.submission
+        marks = ["OVERDUE"] if entry.overdue else []
+        if entry.claimed_by:
+            marks.append(f"being reviewed by {holders.get(entry.claimed_by, entry.claimed_by)}")
+        click.echo(f"{row.id}\tdue {when(row.due_at)}\tsent {when(row.submitted_at)}\t{row.document_type}"
+                   f"\t{' '.join(marks)}".rstrip())

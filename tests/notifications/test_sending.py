@@ -40,8 +40,11 @@ def test_a_rolled_back_change_sends_nothing(notifier, run_jobs):
 def test_every_template_renders_on_every_channel_it_offers_in_both_languages(template, language):
     from idp.notifications.templates import TEMPLATES, render
 
+    # Each template gets exactly the personalisation it asks for; a placeholder left unfilled fails render.
+    sample = {"code": "246810", "link": "https://idp.example/proofing", "reason": "the photo was blurred",
+              "organisation": "A12345"}
     for channel in TEMPLATES[template].channels:
-        rendered = render(template, channel, language, {"code": "246810"})
+        rendered = render(template, channel, language, sample)
         assert rendered.body and "((" not in rendered.body
         assert bool(rendered.subject) == (channel == "email")
         if TEMPLATES[template].max_age:

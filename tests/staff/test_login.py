@@ -168,12 +168,10 @@ def test_expired_staff_sessions_are_pruned(app, client):
     member, secret, password = staff_member(app)
     with freeze_time(T0) as clock:
         staff_login(client, member, password, secret)
-        with app.app_context():
-            from idp.staff.sessions import prune_expired_staff_sessions
-
-            assert prune_expired_staff_sessions() == 0
-            clock.tick(16 * 60)
-            assert prune_expired_staff_sessions() == 1
+        runner = app.test_cli_runner()
+        assert "staff_sessions: 0" in runner.invoke(args=["housekeeping"]).output
+        clock.tick(16 * 60)
+        assert "staff_sessions: 1" in runner.invoke(args=["housekeeping"]).output
 
 
 def test_next_page_is_kept_only_inside_the_staff_area(app, client):

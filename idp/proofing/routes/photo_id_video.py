@@ -30,18 +30,18 @@ CHECKED_BY = "id_checking_team"
 # Reasons a reviewer may give (the reason code is kept; the sentence is what the person is emailed).
 REJECTION_REASONS: dict[str, tuple[str, str]] = {
     "document_unreadable": (N_("The photo of the document cannot be read"),
-                            "We could not read the photo of your document. Take it in good light, with the whole document in view."),
+                            N_("We could not read the photo of your document. Take it in good light, with the whole document in view.")),
     "document_not_accepted": (N_("The document is not one we accept, or it has expired"),
-                              "The document in the photo is not one we accept, or it has expired."),
+                              N_("The document in the photo is not one we accept, or it has expired.")),
     "face_does_not_match": (N_("The person in the video does not match the photo ID"),
-                            "We could not match the person in the video to the photo on the document."),
+                            N_("We could not match the person in the video to the photo on the document.")),
     "digits_wrong": (N_("The video does not show the numbers asked for"),
-                     "The video did not show the 4 numbers we asked for."),
+                     N_("The video did not show the 4 numbers we asked for.")),
     "video_unclear": (N_("The video cannot be seen or heard clearly"),
-                      "We could not see or hear the video clearly."),
+                      N_("We could not see or hear the video clearly.")),
     "details_differ": (N_("The name or date of birth on the document differs from the NHS record"),
-                       "The name or date of birth on the document is different from your NHS record."),
-    "other": (N_("Another reason (say what in the note)"), "We could not confirm who you are from what you sent."),
+                       N_("The name or date of birth on the document is different from your NHS record.")),
+    "other": (N_("Another reason (say what in the note)"), N_("We could not confirm who you are from what you sent.")),
 }
 
 
@@ -103,7 +103,7 @@ def reject(submission: PhotoIdSubmission, reviewer_id: str, reviewer_email: str,
                                             nhs_number=person.nhs_number, document_type=submission.document_type,
                                             staff_member=reviewer_id, reviewer=reviewer_email, reason=reason,
                                             note=note or None, submission=submission.id), commit=False)
-    _tell(person, submission, "photo_id_rejected", {"reason": REJECTION_REASONS[reason][1]})
+    _tell(person, submission, "photo_id_rejected", {"reason": REJECTION_REASONS[reason][1]}, translate=("reason",))
     db.session.commit()
     return Result(Outcome.NOT_MATCHED)
 
@@ -126,13 +126,20 @@ def expire(at: int | None = None) -> int:
     return count
 
 
-def _tell(person, submission: PhotoIdSubmission, template: str, values: dict) -> None:
-    """Email the person, in the language they used, with a link back to the service they came from."""
+def _tell(person, submission: PhotoIdSubmission, template: str, values: dict, translate: tuple = ()) -> None:
+    """Email the person, in the language they used, with a link back to the service they came from.
+
+    ``translate`` names values that are marked messages, put in that language too."""
+    from flask_babel import force_locale, gettext
+
     from ...notifications import ChannelUnavailable, send
 
+    language = submission.language if submission.language in ("en", "cy") else "en"
+    with force_locale(language):
+        values = {k: gettext(v) if k in translate else v for k, v in values.items()}
     try:
         send(template, person.email, "email", {"link": service_link(submission.client_id), **values},
-             language=submission.language if submission.language in ("en", "cy") else "en")
+             language=language)
     except ChannelUnavailable:
         pass  # a deployment without email: the outcome is still on the account page
 
