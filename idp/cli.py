@@ -101,6 +101,11 @@ def _client_options(f):
         click.option("--prompt-none-error", type=click.Choice(["login_required", "sso_login_required"])),
         click.option("--sso-partner", "sso_partners", multiple=True,
                      help="A client whose asserted_login_identity this one accepts (repeat for several)."),
+        click.option("--provisioning", is_flag=True, default=False,
+                     help="A staff system calling the account provisioning API (client_credentials, scope "
+                          "provisioning); needs --public-key or --jwks-file and --ods-code."),
+        click.option("--ods-code", "ods_codes", multiple=True,
+                     help="Provisioning clients: an ODS code it may act for (repeat for several; replaces the list)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -125,6 +130,8 @@ def _fields(kw) -> tuple[dict, dict]:
         "sector_identifier_uri": kw.get("sector_identifier_uri"),
         "prompt_none_error": kw.get("prompt_none_error"),
         "sso_partners": list(kw["sso_partners"]) or None,
+        "kind": "provisioning" if kw.get("provisioning") else None,
+        "ods_codes": list(kw.get("ods_codes") or ()) or None,
     }
     key = {}
     if kw.get("public_key"):

@@ -14,6 +14,10 @@ from ..extensions import db
 AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
 ID_TOKEN_ALGS = ("RS512", "RS256", "PS256", "ES256")
 CLIENT_ENVIRONMENTS = ("sandpit", "integration", "live")
+# A relying party logs people in (authorization code); a provisioning client is a staff system that calls the
+# account provisioning API for its ODS codes (client_credentials, scope "provisioning") and logs nobody in.
+RELYING_PARTY, PROVISIONING = "relying_party", "provisioning"
+CLIENT_KINDS = (RELYING_PARTY, PROVISIONING)
 # Registrations change rarely and are read on every protocol request; each process keeps them briefly.
 CACHE_SECONDS = 5
 _cache: dict[str, tuple[float, "Client"]] = {}
@@ -26,6 +30,8 @@ class Client(db.Model, ClientMixin):
     client_id = db.Column(db.String(64), primary_key=True)
     name = db.Column(db.String(200), nullable=False)
     environment = db.Column(db.String(20), nullable=False, default="sandpit")
+    kind = db.Column(db.String(20), nullable=False, default=RELYING_PARTY, server_default=RELYING_PARTY)
+    ods_codes = db.Column(JSON, nullable=False, default=list, server_default="[]")  # provisioning: who it acts for
     redirect_uris = db.Column(JSON, nullable=False, default=list)
     post_logout_redirect_uris = db.Column(JSON, nullable=False, default=list)
     scopes = db.Column(JSON, nullable=False, default=list)
@@ -110,9 +116,11 @@ class Client(db.Model, ClientMixin):
         return method == self.auth_method
 
     def check_response_type(self, response_type):
-        return response_type == "code"
+        return response_type == "code" and not self.is_provisioning
 
     def check_grant_type(self, grant_type):
+        if self.is_provisioning:
+            return grant_type == "client_credentials"
         if grant_type == "authorization_code":
             return True
         if grant_type == "refresh_token":
@@ -120,6 +128,10 @@ class Client(db.Model, ClientMixin):
         return False
 
     # --- domain --------------------------------------------------------------
+    @property
+    def is_provisioning(self) -> bool:
+        return self.kind == PROVISIONING
+
     @property
     def has_key(self) -> bool:
         return bool(self.public_key_pem or self.jwks or self.jwks_uri)
@@ -129,6 +141,8 @@ class Client(db.Model, ClientMixin):
             "client_id": self.client_id,
             "name": self.name,
             "environment": self.environment,
+            "kind": self.kind or RELYING_PARTY,
+            "ods_codes": list(self.ods_codes or []),
             "redirect_uris": list(self.redirect_uris),
             "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
             "scope": " ".join(self.scopes),

@@ -149,6 +149,9 @@ def load_client(req: AuthorizationRequest, settings) -> None:
     client = Client.find(client_id)
     if client is None:
         raise ErrorPage("client_id is not a client registered here.", message=SERVICE_NOT_REGISTERED)
+    if client.is_provisioning:  # a staff system's registration logs nobody in (it has no redirect URIs)
+        raise ErrorPage("client_id is a provisioning client, which cannot make authorization requests.",
+                        message=SERVICE_NOT_REGISTERED)
     req.client = client
 
 

@@ -7,7 +7,7 @@ win; the loser is treated as a replay and revokes the whole grant (RFC 6749
 """
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, UnauthorizedClientError, grants
 from flask import current_app
 
 from ..clock import now
@@ -178,3 +178,40 @@ class RefreshTokenGrant(_TokenResponse, grants.RefreshTokenGrant):
         )
         emit("token.refreshed", client_id=old.client_id, grant_id=old.grant_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+PROVISIONING_TOKEN_TTL = 300  # interface.md: provisioning access tokens live 300 s
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """A staff system's access token for the provisioning API (RFC 6749 4.4): the client acts for itself and
+    its ODS codes, no person. Only provisioning clients may use it (``Client.check_grant_type``), only with
+    private_key_jwt, and only for the scope ``provisioning``."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt"]
+
+    def validate_requested_scope(self):
+        asked = self.request.payload.scope
+        client = self.request.client
+        if asked is not None and set(asked.split()) - set(client.scopes):
+            raise InvalidScopeError("A provisioning client may ask for the scope provisioning only.")
+
+    def validate_token_request(self):
+        client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError("Only provisioning clients (staff systems) use client_credentials.")
+        self.request.client = client
+        self.validate_requested_scope()
+
+    def create_token_response(self):
+        client = self.request.client
+        issuer = _issuer()
+        scope = approved_scope(" ".join(client.scopes), client)
+        access_token, expires_in = issuer.access_token(
+            client=client, person=None, grant_id=None, scope=scope, vot=None, auth_time=None,
+            ttl=min(PROVISIONING_TOKEN_TTL, issuer.settings.access_token_ttl),
+        )
+        db.session.commit()
+        emit("token.issued", client_id=client.client_id, grant_type=self.GRANT_TYPE)
+        return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in,
+                     "scope": scope}, self.TOKEN_RESPONSE_HEADER

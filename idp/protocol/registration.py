@@ -1,5 +1,6 @@
-"""Rules for registering a relying party (interface.md "Clients"), shared by the CLI, the
-declarative files in ``clients/`` and dynamic registration (RFC 7591, ``dynamic_registration.py``).
+"""Rules for registering a client (interface.md "Clients"), shared by the CLI, the declarative files in
+``clients/`` and dynamic registration (RFC 7591, ``dynamic_registration.py``): relying parties, and the
+provisioning clients of staff systems (kind ``provisioning``, which dynamic registration cannot make).
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from urllib.parse import urlsplit
 from ..extensions import db
 from ..levels import InvalidVectorError, parse_vector_list
 from ..models import Client
-from ..models.clients import AUTH_METHODS, CLIENT_ENVIRONMENTS, ID_TOKEN_ALGS
+from ..models.clients import AUTH_METHODS, CLIENT_ENVIRONMENTS, CLIENT_KINDS, ID_TOKEN_ALGS, PROVISIONING, RELYING_PARTY
+from ..organisations import ODS_CODE
 from .claims import SUPPORTED_SCOPES
 from .client_auth import ASSERTION_ALGS
 from .client_keys import ClientKeyError, key_set, pem_key
@@ -18,6 +20,8 @@ from .secrets import hash_client_secret, new_client_secret
 from .subjects import SectorError, fetch_sector_redirect_uris, sector_host
 
 MAX_REDIRECT_URIS = 10
+MAX_ODS_CODES = 50
+PROVISIONING_SCOPE = "provisioning"  # the account provisioning API (interface.md); never a relying party's
 
 
 class RegistrationError(ValueError):
@@ -74,12 +78,25 @@ def normalise(fields: dict, *, development: bool, existing: Client | None = None
         raise RegistrationError(f"environment: one of {', '.join(CLIENT_ENVIRONMENTS)}")
     out["environment"] = environment
     loopback_ok = development  # http loopback URIs only on a development instance, whatever the client's environment
+    kind = merged.get("kind") or RELYING_PARTY
+    if kind not in CLIENT_KINDS:
+        raise RegistrationError(f"kind: one of {', '.join(CLIENT_KINDS)}")
+    if existing is not None and kind != (existing.kind or RELYING_PARTY):
+        raise RegistrationError("kind: a relying party cannot become a provisioning client or back; register a new client")
+    out["kind"] = kind
+    if kind == PROVISIONING:
+        return _provisioning_client(merged, out)
+    if merged.get("ods_codes"):
+        raise RegistrationError("ods_codes: only provisioning clients act for ODS codes")
+    out["ods_codes"] = []
     out["redirect_uris"] = _uris(merged.get("redirect_uris"), "redirect_uris", loopback_ok, required=True)
     out["post_logout_redirect_uris"] = _uris(
         merged.get("post_logout_redirect_uris"), "post_logout_redirect_uris", loopback_ok, required=False
     )
     scope = merged.get("scope") or "openid"
     scopes = list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
+    if PROVISIONING_SCOPE in scopes:
+        raise RegistrationError(f"scope: {PROVISIONING_SCOPE} is only for provisioning clients (kind provisioning)")
     unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
     if unknown or "openid" not in scopes:
         raise RegistrationError(f"scope: must include openid; unknown: {' '.join(unknown) or 'none'}")
@@ -123,6 +140,45 @@ def normalise(fields: dict, *, development: bool, existing: Client | None = None
         raise RegistrationError(f"request_object_signing_alg: one of {', '.join(ASSERTION_ALGS)}")
     out["request_object_signing_alg"] = request_object_alg
     out["require_pushed_authorization_requests"] = bool(merged.get("require_pushed_authorization_requests"))
+    return out
+
+
+def _provisioning_client(merged: dict, out: dict) -> dict:
+    """A staff system calling the provisioning API: client_credentials with private_key_jwt, the scope
+    ``provisioning`` only, the ODS codes it may act for, and nothing that logs a person in."""
+    for field in ("redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri", "sso_partners",
+                  "sector_identifier_uri", "request_object_signing_alg"):
+        if merged.get(field):
+            raise RegistrationError(f"{field}: a provisioning client logs nobody in, so it has none")
+    if merged.get("refresh_tokens"):
+        raise RegistrationError("refresh_tokens: a provisioning client gets a new access token with its key instead")
+    if merged.get("require_pushed_authorization_requests"):
+        raise RegistrationError("require_pushed_authorization_requests: a provisioning client makes no authorization requests")
+    scope = merged.get("scope") or PROVISIONING_SCOPE
+    scopes = list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
+    if scopes != [PROVISIONING_SCOPE]:
+        raise RegistrationError(f"scope: a provisioning client has the scope {PROVISIONING_SCOPE} and no other")
+    method = merged.get("token_endpoint_auth_method") or "private_key_jwt"
+    if method != "private_key_jwt":
+        raise RegistrationError("token_endpoint_auth_method: a provisioning client authenticates with private_key_jwt")
+    codes = merged.get("ods_codes") or []
+    codes = [codes] if isinstance(codes, str) else codes
+    if not isinstance(codes, (list, tuple)) or not codes or len(codes) > MAX_ODS_CODES:
+        raise RegistrationError(f"ods_codes: between 1 and {MAX_ODS_CODES} ODS codes the client may act for")
+    normalised = []
+    for code in codes:
+        value = code.strip().upper() if isinstance(code, str) else ""
+        if not ODS_CODE.fullmatch(value):
+            raise RegistrationError(f"ods_codes: {str(code)[:20]!r} is not an ODS code (3 to 8 letters and digits, like A12345)")
+        normalised.append(value)
+    out.update(
+        ods_codes=list(dict.fromkeys(normalised)), redirect_uris=[], post_logout_redirect_uris=[],
+        scopes=[PROVISIONING_SCOPE], vectors=[], auth_method="private_key_jwt",
+        id_token_alg=merged.get("id_token_signed_response_alg") or "RS512", pkce_required=True, nonce_required=True,
+        refresh_tokens=False, backchannel_logout_uri=None, subject_type="public", sector_identifier_uri=None,
+        extra_metadata=dict(merged.get("extra_metadata") or {}), prompt_none_error="login_required", sso_partners=[],
+        request_object_signing_alg=None, require_pushed_authorization_requests=False,
+    )
     return out
 
 

@@ -18,7 +18,7 @@ from ..models.grants import token_hash
 from .bearer import read_access_token
 from .claims import approved_scope
 from .client_auth import PrivateKeyJWT
-from .grants import AuthorizationCodeGrant, RefreshTokenGrant, revoke_grant
+from .grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant, revoke_grant
 from .subjects import subject_for
 
 
@@ -122,6 +122,7 @@ class IdentityProviderServer(AuthorizationServer):
         super().__init__()
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
         self.register_grant(RefreshTokenGrant)
+        self.register_grant(ClientCredentialsGrant)
         self.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
         self.register_endpoint(Revocation)
         self.register_endpoint(Introspection)

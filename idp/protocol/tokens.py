@@ -76,11 +76,12 @@ class TokenIssuer:
         return self.sign(claims, client.id_token_alg)
 
     # --- access and refresh tokens ------------------------------------------
-    def access_token(self, *, client, person: Person, grant_id: str | None, scope: str, vot: str | None,
-                     auth_time: int | None, claims_request=None) -> tuple[str, int]:
+    def access_token(self, *, client, person: Person | None, grant_id: str | None, scope: str, vot: str | None,
+                     auth_time: int | None, claims_request=None, ttl: int | None = None) -> tuple[str, int]:
         issued = now()
         jti = str(uuid.uuid4())
-        expires_at = issued + self.settings.access_token_ttl
+        ttl = ttl or self.settings.access_token_ttl
+        expires_at = issued + ttl
         claims = {
             "iss": self.settings.issuer,
             "sub": subject_for(person, client) if person else client.client_id,
@@ -100,7 +101,7 @@ class TokenIssuer:
             person_id=person.id if person else None, scope=scope, vot=vot, auth_time=auth_time,
             claims_request=claims_request, issued_at=issued, expires_at=expires_at,
         )
-        return self.sign(claims, self.settings.access_token_alg, typ="at+jwt"), self.settings.access_token_ttl
+        return self.sign(claims, self.settings.access_token_alg, typ="at+jwt"), ttl
 
     def refresh_token(self, *, client, person: Person, grant_id: str, scope: str, vot: str, auth_time: int,
                       claims_request=None, expires_at: int | None = None) -> str:

@@ -11,6 +11,7 @@ from flask_babel import gettext
 
 from ..extensions import db
 from ..i18n import N_
+from ..organisations import is_ods_code
 from ..people import nhs_number_is_valid
 from ..proofing.normalise import nhs_number_key
 from ..proofing.routes import Outcome, in_person
@@ -67,7 +68,7 @@ def confirm():
         errors.append({"field": "knows_person", "message": gettext("Confirm that you know this person")})
     if request.form.get("checked_record") != "yes":
         errors.append({"field": "checked_record", "message": gettext("Confirm that you have checked their record")})
-    if not in_person.ODS_CODE.match(ods_code):
+    if not is_ods_code(ods_code):
         errors.append({"field": "ods_code", "message": gettext("Enter your organisation's ODS code, like A12345")})
     if errors:
         return render_template("staff/in_person_confirm.html", found=found, nhs_number=number, errors=errors,

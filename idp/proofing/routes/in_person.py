@@ -8,18 +8,17 @@ that is no longer active, or belongs to someone who has died, is not verified.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ...extensions import db
 from ...levels import ProofingLevel
 from ...models import Person
+from ...organisations import ODS_CODE
 from .. import evidence
 from ..pds import PdsUnavailable, demographics_service
 from . import Outcome, Result, raised
 
 NAME = "in_person"
-ODS_CODE = re.compile(r"^[A-Z0-9]{3,8}$")
 
 
 @dataclass(frozen=True)
