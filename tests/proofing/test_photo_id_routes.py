@@ -189,7 +189,9 @@ def test_the_video_route_ends_the_request_with_access_denied_and_a_we_will_email
         assert record_path.startswith("/prove-who-you-are/photo-id/video/record")
         submission = _submission(app, email)
         page = rp.http.get(record_path).get_data(as_text=True)
-        assert " ".join(submission.digits) in page and "British Sign Language" in page
+        assert "British Sign Language" in page
+        # The digits are shown as a heading of their own, not as markup the person would read.
+        assert f'id="digits">{" ".join(submission.digits)}</p>' in page and "&lt;p" not in page
         response = _upload(rp.http, record_path, "video", mp4(), "clip.mp4")
         assert response.headers["Location"].startswith("/prove-who-you-are/photo-id/video/sent")
         sent = rp.http.get(response.headers["Location"])
