@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .protocol.endpoints import bp as protocol_bp
     from .staff import admin, id_checks, in_person, views as staff_views  # noqa: F401 - each module adds its views
     from .staff.blueprint import bp as staff_bp
+    from .provisioning.api import bp as provisioning_api_bp
 
     web.init_app(app, service_name=settings.service_name)
     i18n.init_app(app, os.path.join(ROOT, "translations"))
@@ -93,6 +94,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(accounts_bp)
     app.register_blueprint(proofing_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(provisioning_api_bp)
     surfaces.install(app)  # after every blueprint: sessions, errors and headers read it
 
     proxies = int(os.environ.get("IDP_TRUSTED_PROXIES", "0") or 0)

@@ -125,6 +125,9 @@ class Settings:
     # The staff area (idp/staff): its own session, ended after 15 idle minutes and at most 8 hours after login.
     staff_idle_seconds: int = 900
     staff_session_max_seconds: int = 8 * 3600
+    # The account provisioning API (idp/provisioning): calls per ODS code per window, across every process.
+    provisioning_requests_per_ods_code: int = 60
+    provisioning_rate_window_seconds: int = 60
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -187,6 +190,8 @@ class Settings:
             photo_id_expiry_seconds=_int(env, "IDP_PHOTO_ID_EXPIRY_SECONDS", 7 * 24 * 3600),
             staff_idle_seconds=_int(env, "IDP_STAFF_IDLE_SECONDS", 900),
             staff_session_max_seconds=_int(env, "IDP_STAFF_SESSION_MAX_SECONDS", 8 * 3600),
+            provisioning_requests_per_ods_code=_int(env, "IDP_PROVISIONING_REQUESTS_PER_ODS_CODE", 60),
+            provisioning_rate_window_seconds=_int(env, "IDP_PROVISIONING_RATE_WINDOW_SECONDS", 60),
         )
         settings.validate()
         return settings
@@ -226,6 +231,8 @@ class Settings:
             raise ConfigurationError("IDP_FACE_CHECK_ADAPTER must be simulator or none (a vendor's adapter plugs in here)")
         if self.photo_id_expiry_seconds < self.photo_id_review_seconds:
             raise ConfigurationError("IDP_PHOTO_ID_EXPIRY_SECONDS must not be shorter than IDP_PHOTO_ID_REVIEW_SECONDS")
+        if self.provisioning_requests_per_ods_code <= 0 or self.provisioning_rate_window_seconds <= 0:
+            raise ConfigurationError("IDP_PROVISIONING_REQUESTS_PER_ODS_CODE and _RATE_WINDOW_SECONDS must be positive")
         if self.staff_idle_seconds <= 0 or self.staff_session_max_seconds <= 0:
             raise ConfigurationError("IDP_STAFF_IDLE_SECONDS and IDP_STAFF_SESSION_MAX_SECONDS must be positive")
         from .notifications.adapters import configuration_problems  # each adapter knows what it needs

@@ -14,6 +14,7 @@ from .notifications import prune_messages
 from .proofing.routes import photo_id_video
 from .protocol.client_auth import prune_used_assertions
 from .protocol.pushed_requests import prune_pushed_requests
+from .provisioning.requests import expire_due as expire_provisioning_requests
 from .staff.sessions import prune_expired_staff_sessions
 
 GRACE_SECONDS = 24 * 3600
@@ -38,6 +39,7 @@ def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
     }
     db.session.commit()
     counts["staff_sessions"] = prune_expired_staff_sessions()
+    counts["expired_provisioning_requests"] = expire_provisioning_requests()
     # Photos and videos nobody decided on in time are deleted, and the people waiting are told.
     counts["expired_photo_id_submissions"] = photo_id_video.expire()
     counts["retired_keys"] = keystore.prune()

@@ -8,6 +8,7 @@ from .jobs import Job
 from .keys import SigningKey
 from .messages import OutboundMessage
 from .people import Person
+from .provisioning import ProvisioningAuditEvent, ProvisioningIdempotency, ProvisioningRequest
 from .proofing import Evidence, PhotoIdSubmission, ProofingMedia, SyntheticGpAccount, SyntheticPatient
 from .registration import InitialAccessToken, PushedAuthorizationRequest
 from .replay import UsedAssertion
@@ -45,4 +46,7 @@ __all__ = [
     "StaffMember",
     "StaffSession",
     "StaffAuditEvent",
+    "ProvisioningRequest",
+    "ProvisioningIdempotency",
+    "ProvisioningAuditEvent",
 ]

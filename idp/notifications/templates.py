@@ -262,5 +262,35 @@ _TEMPLATES = (
                    "wedi profi pwy ydych chi gyda NHS login.\n\nGallwch nawr fewngofnodi: ((link))\n\n" + _NOT_YOU_CY),
         },
     ),
+    Template(
+        "provisioning_invitation",  # issue 10: a staff system set up NHS login for the person; the link claims it
+        email={
+            "en": ("Your NHS login is ready to set up",
+                   "A health service (ODS code ((organisation))) has asked for an NHS login for you, so you can use "
+                   "services that need you to have proved who you are.\n\n"
+                   "To finish setting it up, use this link within 7 days. It works once:\n((link))\n\n"
+                   "We will send a security code to the mobile phone number your GP surgery has for you.\n\n"
+                   "If you did not ask for this, you can ignore this email: nothing happens unless you use the link."),
+            "cy": ("Mae eich NHS login yn barod i'w sefydlu",
+                   "Mae gwasanaeth iechyd (cod ODS ((organisation))) wedi gofyn am NHS login i chi, fel y gallwch "
+                   "ddefnyddio gwasanaethau sydd angen i chi fod wedi profi pwy ydych chi.\n\n"
+                   "I orffen ei sefydlu, defnyddiwch y ddolen hon o fewn 7 diwrnod. Mae'n gweithio unwaith:\n((link))\n\n"
+                   "Byddwn yn anfon cod diogelwch i'r rhif ffôn symudol sydd gan eich meddygfa ar eich cyfer.\n\n"
+                   "Os na wnaethoch ofyn am hyn, gallwch anwybyddu'r e-bost hwn: nid oes dim yn digwydd oni bai "
+                   "eich bod yn defnyddio'r ddolen."),
+        },
+    ),
+    Template(
+        "provisioning_claimed",
+        email={
+            "en": ("You have set up your NHS login",
+                   "You have set up your NHS login and proved who you are to a high level, as a health service "
+                   "(ODS code ((organisation))) asked.\n\nYou can now log in: ((link))\n\n" + _NOT_YOU_EN),
+            "cy": ("Rydych wedi sefydlu eich NHS login",
+                   "Rydych wedi sefydlu eich NHS login ac wedi profi pwy ydych chi i lefel uchel, fel y gofynnodd "
+                   "gwasanaeth iechyd (cod ODS ((organisation))).\n\nGallwch nawr fewngofnodi: ((link))\n\n"
+                   + _NOT_YOU_CY),
+        },
+    ),
 )
 TEMPLATES: dict[str, Template] = {template.name: template for template in _TEMPLATES}

@@ -58,6 +58,7 @@ ROUTE_WORDS = {
     "photo_id_face_scan": "sent photo ID and a face scan, checked by the face-check vendor",
     "photo_id_video": "sent photo ID and a video, reviewed by the ID checking team",
     "in_person": "was verified in person by a health professional",
+    "provisioning": "was provisioned by a health service's system and claimed from the emailed link",
 }
 OUTCOME_WORDS = {
     "matched": "matched", "verified": "verified", "transferred": "transferred", "level_set": "level set",
@@ -73,6 +74,12 @@ class Explanation:
     at: int
     text: str
     data: dict
+
+
+def _utc(epoch) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def explain(person) -> list[Explanation]:
@@ -95,6 +102,11 @@ def explain(person) -> list[Explanation]:
             words.append(f"- by staff member {who} ({row.staff_member})" if who else f"- by staff member {row.staff_member}")
         if row.detail.get("ods_code"):
             words.append(f"- at organisation {row.detail['ods_code']}")
+        if row.detail.get("provisioned_at"):  # "provisioned for ODS code X at T by client C, claimed at U"
+            words.append(f"- provisioned at {_utc(row.detail['provisioned_at'])} by client {row.detail.get('client_id')}"
+                         f" (request {row.detail.get('provisioning_id')})")
+        if row.detail.get("claimed_at"):
+            words.append(f"- claimed at {_utc(row.detail['claimed_at'])}")
         if row.detail.get("vendor_reference"):
             words.append(f"- vendor reference {row.detail['vendor_reference']}")
         if row.detail.get("reason") and row.detail["reason"] not in ROUTE_WORDS.get(row.route, ""):

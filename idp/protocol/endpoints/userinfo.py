@@ -3,54 +3,22 @@ from flask import jsonify, request
 
 from ...extensions import csrf, db
 from ...models import Client, ClientUserMetadata, Person
-from ..bearer import read_access_token
+from ..bearer import authorise, bearer_error
 from ..claims import approved_scope, claims_for_scopes, person_claims, requested_claim_names
-from ..errors import describe, error_response
+from ..errors import error_response
 from ..subjects import subject_for
 from ... import surfaces
-from . import bp, idp
+from . import bp
 
 MAX_METADATA = 1024
 
 
 def _bearer_error(status: int, error: str, description: str):
-    """RFC 6750 3: the error in the body and in the challenge (a quoted-string, so never a '"' inside)."""
-    response = error_response(status, error, description)
-    response.headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{describe(description)}"'
-    return response
-
-
-def _presented_token():
-    """RFC 6750 2.1 (header) or 2.2 (form body); exactly one method."""
-    header = request.headers.get("Authorization", "")
-    form_token = request.form.get("access_token") if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded" else None
-    if header and form_token:
-        return None, "invalid_request"
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            return None, "invalid_token"
-        return value.strip(), None
-    if form_token:
-        return form_token, None
-    return None, "missing"
+    return bearer_error(status, error, description, error_response)
 
 
 def _authorised(required_scope: str):
-    value, problem = _presented_token()
-    if problem == "missing":
-        response = error_response(401, "invalid_token", "An access token is required.")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="userinfo"'
-        return None, response
-    if problem == "invalid_request":
-        return None, _bearer_error(400, "invalid_request", "Send the access token one way only.")
-    ctx = idp()
-    token = read_access_token(value, ctx.keystore, ctx.settings.issuer)
-    if token is None:
-        return None, _bearer_error(401, "invalid_token", "The access token is invalid, expired or revoked.")
-    if required_scope not in token.scope.split():
-        return None, _bearer_error(403, "insufficient_scope", f"The access token lacks the '{required_scope}' scope.")
-    return token, None
+    return authorise(required_scope, "userinfo", error_response)
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
