@@ -373,8 +373,13 @@ def _not_found() -> dict:
 
 
 def expire_due() -> int:
-    """Housekeeping: pending requests past their link's lifetime become expired; old idempotency answers go."""
+    """Housekeeping: pending requests past their link's lifetime become expired; a request that is over
+    (claimed, expired, cancelled) keeps its status for the client but no longer the patient's details;
+    idempotency answers older than a day go."""
     count = _expire_due()
+    db.session.execute(update(ProvisioningRequest).where(
+        ProvisioningRequest.status != "pending", ProvisioningRequest.email != "",
+    ).values(email="", phone_number="", birthdate="", nhs_number=""), execution_options={"synchronize_session": False})
     ProvisioningIdempotency.query.filter(ProvisioningIdempotency.created_at <= now() - IDEMPOTENCY_SECONDS).delete()
     db.session.commit()
     return count
