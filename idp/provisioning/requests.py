@@ -217,19 +217,17 @@ def _record(call: Call) -> Answer:
         pds_version=call.record.version, status="pending", link_hash=link_hash(token), created_at=current,
         expires_at=current + LINK_SECONDS, language="en",
     )
-    db.session.add(row)
-    db.session.flush()
     description = ("An account will be created" if call.code == "create" else
                    "The account with this email address will be uplifted to P9") + \
         " when the patient uses the link emailed to them (valid 7 days, once)."
-    answer = Answer(200, {"code": call.code, "provisioning_id": row.id, "description": description})
-    send("provisioning_invitation", row.email, "email",
-         {"link": claim_link(call.settings, token), "organisation": row.ods_code})
-    kept = _keep(call, answer, commit=False)
-    if kept is not None:
-        return kept
-    _audit(call, "provision", call.code, row.id, 200)
     try:
+        db.session.add(row)
+        db.session.flush()  # PostgreSQL: waits here for a racing call's commit, then finds the unique keys taken
+        answer = Answer(200, {"code": call.code, "provisioning_id": row.id, "description": description})
+        send("provisioning_invitation", row.email, "email",
+             {"link": claim_link(call.settings, token), "organisation": row.ods_code})
+        _keep(call, answer, commit=False)
+        _audit(call, "provision", call.code, row.id, 200)
         db.session.commit()
     except IntegrityError:
         # A retry with the same key, or another request for the same person, committed first.
@@ -263,7 +261,12 @@ def _keep(call: Call, answer: Answer, *, commit: bool = True) -> Answer | None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return check_idempotency_key(call)
+        replay = check_idempotency_key(call)
+        if replay is not None:
+            _audit(call, "provision", replay.body.get("code", ""), replay.body.get("provisioning_id"), replay.status,
+                   replayed=True)
+            db.session.commit()
+        return replay
     return answer
 
 
