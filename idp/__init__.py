@@ -85,6 +85,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .proofing.pages import bp as proofing_bp
     from .protocol.endpoints import bp as protocol_bp
     from .staff import admin, id_checks, in_person, views as staff_views  # noqa: F401 - each module adds its views
+    from .staff import provisioning as staff_provisioning  # noqa: F401
     from .staff.blueprint import bp as staff_bp
     from .provisioning.api import bp as provisioning_api_bp
 

@@ -18,6 +18,7 @@ class StaffMember(db.Model):
     id = db.Column(db.String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     email = db.Column(db.String(254), nullable=False, unique=True)  # lower-case (normalise_email)
     roles = db.Column(JSON, nullable=False, default=list)  # idp.staff.access.ROLES
+    ods_codes = db.Column(JSON, nullable=False, default=list, server_default="[]")  # organisations they act for
     password_hash = db.Column(db.String(255))  # argon2id; None until set up
     totp_secret_sealed = db.Column(db.Text)  # Fernet with the idp-staff-authenticator key
     totp_last_used_step = db.Column(db.Integer)  # RFC 6238 5.2: no step at or before this is accepted again

@@ -33,14 +33,17 @@ def _member(email: str):
 @staff_cli.command("add")
 @click.option("--email", required=True)
 @click.option("--role", "roles", multiple=True, required=True, help=f"One of {', '.join(ROLES)} (repeat for several).")
-def staff_add(email, roles):
+@click.option("--ods-code", "ods_codes", multiple=True,
+              help="An organisation they may provision accounts for from the staff area (repeat for several).")
+def staff_add(email, roles, ods_codes):
     """Add a staff member and print their one-time set-up link (valid 72 hours)."""
     try:
-        member, link = members.add(email, list(roles), _settings())
+        member, link = members.add(email, list(roles), _settings(), ods_codes=ods_codes)
     except members.StaffAccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.flush()
-    audit.record("member.added", member=None, actor=OPERATOR, subject=member.id, roles=member.roles)
+    audit.record("member.added", member=None, actor=OPERATOR, subject=member.id, roles=member.roles,
+                 ods_codes=member.ods_codes or None)
     db.session.commit()
     click.echo(f"added {member.email} ({', '.join(member.roles)})")
     click.echo(f"set-up link (valid 72 hours, once): {link}")
@@ -54,8 +57,23 @@ def staff_list(as_json):
 
     for member in StaffMember.query.order_by(StaffMember.email).all():
         row = {"email": member.email, "roles": member.roles, "status": member.status,
-               "last_login_at": member.last_login_at}
+               "ods_codes": list(member.ods_codes or []), "last_login_at": member.last_login_at}
         click.echo(json.dumps(row) if as_json else f"{member.email}\t{','.join(member.roles)}\t{member.status}")
+
+
+@staff_cli.command("ods-codes")
+@click.option("--email", required=True)
+@click.option("--ods-code", "ods_codes", multiple=True, help="Repeat for several; none clears the list.")
+def staff_ods_codes(email, ods_codes):
+    """Set the organisations a member may provision accounts for (replaces the list)."""
+    member = _member(email)
+    try:
+        member.ods_codes = members.ods_codes_of(ods_codes)
+    except members.StaffAccountError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("member.ods_codes_set", member=None, actor=OPERATOR, subject=member.id, ods_codes=member.ods_codes)
+    db.session.commit()
+    click.echo(f"{member.email} may provision for: {', '.join(member.ods_codes) or 'no organisation'}")
 
 
 @staff_cli.command("disable")

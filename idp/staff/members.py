@@ -14,6 +14,7 @@ from ..authentication.email_address import is_valid_email, normalise_email
 from ..clock import now
 from ..extensions import db
 from ..models import StaffMember
+from ..organisations import is_ods_code
 from .access import ROLES
 from .sessions import end_sessions_of
 
@@ -32,7 +33,16 @@ def find(email: str) -> StaffMember | None:
     return StaffMember.query.filter_by(email=normalise_email(email)).first()
 
 
-def add(email: str, roles: list[str], settings) -> tuple[StaffMember, str]:
+def ods_codes_of(values) -> list[str]:
+    """The ODS codes a member acts for (provisioning from the staff area), checked; ``StaffAccountError`` if not."""
+    codes = [str(v).strip().upper() for v in values or ()]
+    wrong = [c for c in codes if not is_ods_code(c)]
+    if wrong:
+        raise StaffAccountError(f"--ods-code must be an ODS code, like A12345 (got {', '.join(wrong)[:60]})")
+    return list(dict.fromkeys(codes))
+
+
+def add(email: str, roles: list[str], settings, ods_codes=()) -> tuple[StaffMember, str]:
     """A new invited member with these roles and their set-up link; the caller commits."""
     address = normalise_email(email)
     if not is_valid_email(address):
@@ -42,7 +52,8 @@ def add(email: str, roles: list[str], settings) -> tuple[StaffMember, str]:
         raise StaffAccountError(f"--role must be one of {', '.join(ROLES)} (got {', '.join(unknown) or 'none'})")
     if find(address) is not None:
         raise StaffAccountError(f"{address} is already a staff member (use `idp staff reset` for a new set-up link)")
-    member = StaffMember(email=address, roles=sorted(set(roles), key=ROLES.index), status="invited", created_at=now())
+    member = StaffMember(email=address, roles=sorted(set(roles), key=ROLES.index), status="invited", created_at=now(),
+                         ods_codes=ods_codes_of(ods_codes))
     db.session.add(member)
     return member, _new_link(member, settings)
 

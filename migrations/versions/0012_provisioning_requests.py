@@ -1,4 +1,5 @@
-"""account provisioning requests, their idempotency keys and the append-only audit of API calls
+"""account provisioning requests, their idempotency keys and the append-only audit of API calls; the ODS
+codes a staff member may provision for
 
 Revision ID: 0012
 Revises: 0011
@@ -16,6 +17,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('staff_members') as batch:
+        batch.add_column(sa.Column('ods_codes', sa.JSON(), nullable=False, server_default='[]'))
     op.create_table('provisioning_request',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
@@ -76,6 +79,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('staff_members') as batch:
+        batch.drop_column('ods_codes')
     op.drop_table('provisioning_audit')
     op.drop_table('provisioning_idempotency')
     op.drop_table('provisioning_request')

@@ -7,13 +7,13 @@ from datetime import date, datetime, timezone
 from flask_babel import gettext
 
 from ...clock import now
+from ...organisations import is_ods_code
 from ...people import nhs_number_is_valid
 from ..matching import Details
 from ..normalise import nhs_number_key, postcode_key
 from ..routes.gp_online import RegistrationDetails
 
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
-ODS_CODE = re.compile(r"^[A-Z0-9]{3,8}$")
 # Letters of any alphabet, spaces, hyphens, apostrophes (straight or curly) and full stops: nothing a
 # search could read as a wildcard or an operator.
 NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ \-'\u2019.])*$")
@@ -102,7 +102,7 @@ def registration_details(form) -> tuple[RegistrationDetails | None, list]:
     ods_code = (form.get("ods_code") or "").strip().upper()
     if not ods_code:
         errors.append(_error("ods_code", gettext("Enter your practice ID")))
-    elif not ODS_CODE.match(ods_code):
+    elif not is_ods_code(ods_code):
         errors.append(_error("ods_code", gettext("Your practice ID must be 3 to 8 letters and numbers, like A12345")))
     given = _name(form, "given_name", gettext("Enter your first name"), errors)
     family = _name(form, "family_name", gettext("Enter your last name"), errors)
