@@ -88,6 +88,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .staff import provisioning as staff_provisioning  # noqa: F401
     from .staff.blueprint import bp as staff_bp
     from .provisioning.api import bp as provisioning_api_bp
+    from .provisioning.pages import bp as provisioning_claim_bp
 
     web.init_app(app, service_name=settings.service_name)
     i18n.init_app(app, os.path.join(ROOT, "translations"))
@@ -96,6 +97,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(proofing_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(provisioning_api_bp)
+    app.register_blueprint(provisioning_claim_bp)
     surfaces.install(app)  # after every blueprint: sessions, errors and headers read it
 
     proxies = int(os.environ.get("IDP_TRUSTED_PROXIES", "0") or 0)

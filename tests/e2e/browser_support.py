@@ -8,6 +8,8 @@
   outbox of the served database, as tests/support.py's ``last_code`` does in process; ``templates_sent``
   the templates of the messages sent to an address.
 * ``Stack.add_staff(email, role...)`` runs `idp staff add` on the served database and returns the set-up link.
+* ``Stack.add_provisioning_client(public_pem, ods_code...)`` runs `idp clients add --provisioning` there and returns
+  the client_id; ``Stack.links_sent(address, prefix)`` the links starting with ``prefix`` in the messages sent to it.
 * ``launch_chromium()`` starts Debian's Chromium (scripts/install-browser.sh) through Playwright; a Chromium that
   is missing or does not start is a failure that says how to install it, never a skip.
 * ``Axe`` injects node_modules/axe-core/axe.min.js (scripts/install-frontend.sh) and fails on any WCAG 2.2 AA
@@ -124,6 +126,43 @@ class Stack:
         if result.exit_code != 0 or found is None:
             raise AssertionError(f"`idp {' '.join(args)}` failed ({result.exit_code}): {result.output}")
         return found.group(1)
+
+    def add_provisioning_client(self, public_pem: bytes, *ods_codes: str, name: str = "Practice system") -> str:
+        """`idp clients add --provisioning --ods-code ... --public-key FILE` on the served database: a staff system
+        that may call the provisioning API for those organisations; returns its client_id."""
+        from idp.extensions import db
+
+        path = os.path.join(self.provider.directory, f"provisioning-{len(os.listdir(self.provider.directory))}.pem")
+        with open(path, "wb") as fh:
+            fh.write(public_pem)
+        args = ["clients", "add", "--name", name, "--provisioning", "--public-key", path]
+        args += [arg for code in ods_codes for arg in ("--ods-code", code)]
+        try:
+            result = self.app.test_cli_runner().invoke(args=args)
+        finally:
+            with self.app.app_context():
+                db.session.remove()
+        if result.exit_code != 0:
+            raise AssertionError(f"`idp {' '.join(args)}` failed ({result.exit_code}): {result.output}")
+        return json.loads(result.output)["client_id"]
+
+    def links_sent(self, to: str, prefix: str, timeout: float = 10) -> list[str]:
+        """The links starting with ``prefix`` in the messages sent to ``to``, oldest first (waits for at least one)."""
+        from idp.extensions import db
+        from idp.notifications.adapters.outbox import read
+
+        pattern = re.compile(re.escape(prefix) + r"[^\s)]*")
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.app.app_context():
+                try:
+                    entries = read(self.app.extensions["idp"].settings.secret_key, to=to)
+                finally:
+                    db.session.remove()
+            links = [m.group(0) for e in entries if e.body for m in pattern.finditer(e.body)]
+            if links or time.monotonic() > deadline:
+                return links
+            time.sleep(0.1)
 
     def stop(self) -> None:
         proc, self.rp_process = self.rp_process, None

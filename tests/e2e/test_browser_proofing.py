@@ -2,7 +2,9 @@
 authorization request from the demo relying party, in English and in Welsh, with axe-core checking every
 provider page shown (the proofing pages and the details page's error state among them); and a P0 person
 who sends a photo ID and a video (issue 9), approved by the ID checking team in the staff area, then at P9
-at their next login, with axe-core checking the patients' pages and the staff pages alike.
+at their next login, with axe-core checking the patients' pages and the staff pages alike; and a patient claiming
+the NHS login a staff system provisioned for them (issue 10) from the emailed link, in English (a new account) and
+in Welsh (an uplift of the account with that email), with axe-core on every claim page and every problem page.
 
 The HTTP-level versions of these journeys are tests/proofing/test_uplift.py, tests/proofing/test_photo_id_routes.py
 and tests/staff/test_id_checks.py. The served stack (browser_support.py) has the synthetic PDS set and its GP
@@ -17,12 +19,17 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from pathlib import Path
 
 import pyotp
 import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from playwright.sync_api import expect, sync_playwright
 
+from benchmarks.served import rsa_key_pair
 from browser_support import launch_chromium, serve_stack
 from proofing.media_support import image, mp4
 from test_browser_journeys import Journey, new_person, provider_paths
@@ -271,3 +278,95 @@ def test_p0_to_p9_by_photo_id_and_video_approved_in_the_staff_area(stack, browse
     finally:
         staff.close()
         journey.close()
+
+
+# --- issue 10: claiming a provisioned NHS login --------------------------------------------------------------------
+CLAIM = "/set-up-your-nhs-login"
+# The problem pages of the claim, each reachable on its own (what they say needs no state).
+CLAIM_PROBLEMS = ["/link-not-valid", "/link-already-used", "/link-expired", "/request-cancelled", "/try-again-later",
+                  "/check-your-details-with-your-gp", "/service-unavailable", "/you-already-have-an-nhs-login",
+                  "/cannot-set-up", "/use-the-link-again"]
+CLAIMANTS = {"en": HARD_CASES["apostrophe_family_name"],  # a new account (create)
+             "cy": HARD_CASES["accented_given_name_sian"]}  # the account with that email, uplifted
+
+
+def provision_over_http(stack, client_id: str, private_pem: bytes, who: dict, email: str) -> dict:
+    """What a staff system does: a 300-second token (client_credentials, private_key_jwt signed RS512, aud the
+    token endpoint), then POST /provisioning/v1/provision-account."""
+    issued = int(time.time())
+    assertion = jwt.encode({"alg": "RS512"}, {"iss": client_id, "sub": client_id, "aud": stack.idp_url + "/token",
+                                              "jti": str(uuid.uuid4()), "iat": issued, "exp": issued + 120},
+                           RSAKey.import_key(private_pem), algorithms=["RS512"])
+    token = requests.post(stack.idp_url + "/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_assertion": assertion,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+    assert token.status_code == 200, token.text
+    answer = requests.post(stack.idp_url + "/provisioning/v1/provision-account", timeout=10, json={
+        "nhs_number": who["nhs_number"], "email_address": email, "date_of_birth": who["birthdate"],
+        "phone_number": who["mobile"], "ods_code": "A12345"},
+        headers={"Authorization": f"Bearer {token.json()['access_token']}", "Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_claiming_a_provisioned_nhs_login_in_english_and_welsh(stack, browser):
+    """A staff system provisions two patients over the real API; each claims from the emailed link: the start page,
+    the code to the mobile on the PDS record (a wrong one first), the password (refused empty first), done. The
+    English one creates an account and then logs in to the demo RP at P9 with the PDS record's NHS number; the Welsh
+    one (the language link on the first page) uplifts the P0 account with that email. axe-core on every page,
+    the problem pages included, in both languages."""
+    private_pem, public_pem = rsa_key_pair()
+    client_id = stack.add_provisioning_client(public_pem, "A12345")
+    existing = new_person(stack)  # P0: the Welsh claim uplifts this account
+    emails = {"en": f"claim.{uuid.uuid4().hex[:8]}@example.com", "cy": existing["email"]}
+    passwords = {"en": "a browser claim passphrase " + uuid.uuid4().hex[:6], "cy": existing["password"]}
+    for lang in ("en", "cy"):
+        who = CLAIMANTS[lang]
+        answer = provision_over_http(stack, client_id, private_pem, who, emails[lang])
+        assert answer["code"] == ("create" if lang == "en" else "uplift")
+        [link] = stack.links_sent(emails[lang], stack.idp_url + CLAIM + "/")
+
+        journey = Journey(browser, stack, lang)
+        try:
+            journey.page.goto(link)
+            journey.on_provider(CLAIM + "/start")  # in Welsh: the language link first, then checked in Welsh
+            expect(journey.page.locator("main")).to_contain_text("A12345")
+            expect(journey.page.locator("main")).to_contain_text(who["mobile"][-3:])
+            journey.submit()
+            journey.on_provider(CLAIM + "/security-code")
+            code = stack.next_code(who["mobile"])
+            journey.page.fill("#code", "000000" if code != "000000" else "111111")
+            submit_with_errors(journey)
+            journey.enter_code(code)
+            journey.on_provider(CLAIM + "/password")
+            expect(journey.page.locator("#password")).to_have_attribute(
+                "autocomplete", "new-password" if lang == "en" else "current-password")
+            submit_with_errors(journey)
+            journey.page.fill("#password", passwords[lang])
+            journey.submit()
+            journey.on_provider(CLAIM + "/done")
+            expect(journey.page.locator(".nhsuk-panel h1")).to_be_visible()
+            assert stack.templates_sent(emails[lang])[-1] == "provisioning_claimed"
+            assert provider_paths(journey) == [CLAIM + "/start", CLAIM + "/security-code", CLAIM + "/password",
+                                               CLAIM + "/done"]
+
+            if lang == "en":  # the new account logs in to the demo RP: P9, the NHS number of the PDS record
+                journey.rp_login("P9.Cp.Cd")
+                journey.log_in_with_password({"email": emails[lang], "password": passwords[lang]})
+                journey.on_provider("/login/security-code")
+                journey.enter_code(stack.next_code(who["mobile"]))
+                journey.consent_if_asked()
+                claims = journey.at_rp_logged_in()
+                assert claims["vot"] == "P9.Cp.Cd" and claims["identity_proofing_level"] == "P9"
+                assert claims["nhs_number"] == who["nhs_number"]
+
+            journey.page.goto(link)  # used, by this browser: the done page again
+            journey.on_provider(CLAIM + "/done")
+            for problem in CLAIM_PROBLEMS:
+                journey.page.goto(stack.idp_url + CLAIM + problem)
+                journey.on_provider(CLAIM + problem)
+                expect(journey.page.locator("main h1")).to_be_visible()
+            journey.assert_accessible()
+            assert {CLAIM + p for p in CLAIM_PROBLEMS} <= journey.checked
+        finally:
+            journey.close()
