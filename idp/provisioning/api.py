@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import surfaces
 from ..extensions import csrf
@@ -14,7 +15,7 @@ from ..protocol.registration import PROVISIONING_SCOPE
 from ..surfaces import Surface
 from . import requests as rules
 from .openapi import document
-from .validation import MAX_BODY_BYTES
+from .validation import MAX_BODY_BYTES, invalid
 
 bp = surfaces.declare(Blueprint("provisioning_api", __name__, url_prefix="/provisioning/v1"), Surface.API)
 csrf.exempt(bp)
@@ -50,12 +51,22 @@ def _answer(answer: rules.Answer) -> Response:
     return _json(answer.status, answer.body, answer.headers)
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def body_over_the_apps_limit(error):
+    """A body over the app's MAX_CONTENT_LENGTH, met before the client is known (a form read for a token): 11010
+    like any other body over MAX_BODY_BYTES, not the app's bare 413."""
+    return _json(400, invalid(f"The body must be at most {MAX_BODY_BYTES} bytes.").body())
+
+
 @bp.post("/provision-account")
 def provision_account():
     client, error = _staff_system()
     if error is not None:
         return error
-    raw = request.stream.read(MAX_BODY_BYTES + 1)  # never more than the rules look at
+    try:
+        raw = request.stream.read(MAX_BODY_BYTES + 1)  # never more than the rules look at
+    except RequestEntityTooLarge:  # its Content-Length is over the app's MAX_CONTENT_LENGTH: too long for the rules
+        raw = bytes(MAX_BODY_BYTES + 1)
     return _answer(rules.provision(client, raw, request.headers.get("Content-Type", ""),
                                    request.headers.get("Idempotency-Key"), current_app.extensions["idp"].settings))
 

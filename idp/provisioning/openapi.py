@@ -53,8 +53,18 @@ def _problem(description: str, schema: str = "Problem") -> dict:
             "content": {"application/problem+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+def _challenge() -> dict:
+    return {"WWW-Authenticate": {"description": "RFC 6750 challenge", "schema": {"type": "string",
+                                                                               "pattern": "^Bearer "}}}
+
+
+_REPLAYED = {"Idempotent-Replayed": {
+    "description": "`true` when this is the kept answer to an earlier call with the same Idempotency-Key.",
+    "schema": {"type": "string", "enum": ["true"]}}}
+
+
 def _token_errors() -> dict:
-    challenge = {"WWW-Authenticate": {"description": "RFC 6750 challenge", "schema": {"type": "string"}}}
+    challenge = _challenge()
     return {
         "401": {**_problem("No token, or an invalid, expired or revoked one.", "TokenProblem"), "headers": challenge},
         "403": {**_problem("The token lacks the provisioning scope, or is not a provisioning client's.",
@@ -89,17 +99,26 @@ def document(issuer: str) -> dict:
                         "name": "Idempotency-Key", "in": "header", "required": False,
                         "description": "Makes a retry return the first answer; the same key with another body is "
                                        "refused (11010).",
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+                        # Printable ASCII; spaces inside it too (HTTP drops them at either end).
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                                   "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
                     }],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/ProvisionAccount"}}}},
                     "responses": {
                         "200": {"description": "Recorded; the patient is emailed a single-use link valid 7 days.",
                                 "content": {"application/json": {"schema": {
-                                    "$ref": "#/components/schemas/Provisioned"}}}},
-                        "400": {**_problem("Refused: the code says why (interface.md)."),
+                                    "$ref": "#/components/schemas/Provisioned"}}},
+                                "headers": _REPLAYED},
+                        "400": {"description": "Refused: the code says why (interface.md). Or, with the error of "
+                                               "RFC 6750 instead of a code, a token sent both in the Authorization "
+                                               "header and in a form body.",
+                                "content": {"application/problem+json": {"schema": {"anyOf": [
+                                    {"$ref": "#/components/schemas/Problem"},
+                                    {"$ref": "#/components/schemas/TokenProblem"}]}}},
                                 "headers": {"Retry-After": {"description": "For 11000 and 11011: seconds to wait.",
-                                                            "schema": {"type": "string"}}}},
+                                                            "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                                            **_REPLAYED, **_challenge()}},
                         **_token_errors(),
                     },
                 },
