@@ -59,6 +59,11 @@ class SurfaceMap:
                 self.exact[rule.rule] = surface
             elif len(static_part) > 1:
                 prefixes.append((static_part, surface))
+        # A blueprint that declares its surface owns its whole prefix: an unknown /provisioning/v1/x is the API's 404.
+        for blueprint in app.blueprints.values():
+            declared = getattr(blueprint, _ATTRIBUTE, None)
+            if declared is not None and blueprint.url_prefix and len(blueprint.url_prefix) > 1:
+                prefixes.append((blueprint.url_prefix.rstrip("/") + "/", declared))
         self.prefixes = sorted(prefixes, key=lambda entry: len(entry[0]), reverse=True)
         self._cached = lru_cache(maxsize=4096)(self._lookup)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
@@ -297,11 +298,19 @@ def pending_for(nhs_number: str) -> ProvisioningRequest | None:
         ProvisioningRequest.expires_at > now()).first()
 
 
+def _found(provisioning_id) -> ProvisioningRequest | None:
+    """The request with this id; anything that is not one of our ids (a uuid4) is never looked up."""
+    try:
+        if not isinstance(provisioning_id, str) or str(uuid.UUID(provisioning_id)) != provisioning_id:
+            return None
+    except ValueError:
+        return None
+    return db.session.get(ProvisioningRequest, provisioning_id)
+
+
 def owned(client, provisioning_id: str) -> ProvisioningRequest | None:
     """The request, only to the client that made it: another client's is as unknown as a made-up id."""
-    if not isinstance(provisioning_id, str) or len(provisioning_id) > 36:
-        return None
-    row = db.session.get(ProvisioningRequest, provisioning_id)
+    row = _found(provisioning_id)
     return row if row is not None and row.client_id == client.client_id else None
 
 
@@ -331,7 +340,7 @@ def status(client, provisioning_id: str) -> Answer:
 
 def cancel(client, provisioning_id: str, *, by: str | None = None) -> Answer:
     """Cancel a pending request: its link stops working at once. Conditional, so a claim racing it wins or loses whole."""
-    row = owned(client, provisioning_id) if client is not None else db.session.get(ProvisioningRequest, provisioning_id)
+    row = owned(client, provisioning_id) if client is not None else _found(provisioning_id)
     if row is None:
         return Answer(404, _not_found())
     current = now()

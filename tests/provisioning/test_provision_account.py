@@ -233,6 +233,10 @@ def test_another_client_cannot_see_or_cancel_a_request(app, system, staff_system
     assert other.call("GET", f"{API}/{made}").status_code == 404
     assert other.call("DELETE", f"{API}/{made}").status_code == 404
     assert other.call("GET", f"{API}/not-a-request").status_code == 404
+    for strange in ("a%00b", made.upper(), "%2e%2e", "x" * 40):  # never looked up, never a 500 (PostgreSQL refuses NUL)
+        answer = system.call("GET", f"{API}/{strange}")
+        assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
+        assert system.call("DELETE", f"{API}/{strange}").status_code == 404
     assert system.call("GET", f"{API}/{made}").get_json()["status"] == "pending"
 
 
@@ -310,6 +314,11 @@ def test_the_rate_per_ods_code_is_limited(app, staff_system, monkeypatch):
 
 
 # --- the document ----------------------------------------------------------------------------------
+def test_an_unknown_path_under_the_api_is_the_apis_404(client):
+    response = client.get("/provisioning/v1/no-such-thing")
+    assert response.status_code == 404 and response.is_json and "<html" not in response.get_data(as_text=True)
+
+
 def test_the_openapi_document_is_served(client):
     response = client.get("/provisioning/v1/openapi.json")
     document = response.get_json()
