@@ -35,6 +35,25 @@ def pem_key(pem: str):
     raise ClientKeyError("registered PEM key cannot be read as an RSA or EC key")
 
 
+MIN_RSA_BITS, MAX_RSA_BITS = 2048, 8192  # NIST SP 800-131A; the top bound keeps verification cheap
+EC_CURVES = ("P-256", "P-384", "P-521")
+
+
+def strength_problem(key) -> str | None:
+    """Why a public key is too weak (or too costly) to verify a client's assertions with; None if it will do."""
+    if isinstance(key, RSAKey):
+        bits = key.public_key.key_size
+        if bits < MIN_RSA_BITS:
+            return f"an RSA key of {bits} bits is too weak: use at least {MIN_RSA_BITS}"
+        if bits > MAX_RSA_BITS:
+            return f"an RSA key of {bits} bits is larger than {MAX_RSA_BITS}"
+        return None
+    if isinstance(key, ECKey):
+        curve = key.as_dict(private=False).get("crv")
+        return None if curve in EC_CURVES else f"EC keys must be on {', '.join(EC_CURVES)}, not {curve}"
+    return "only RSA and EC keys are accepted"
+
+
 def key_set(jwks: dict) -> KeySet:
     try:
         return KeySet.import_key_set(jwks)
@@ -104,7 +123,10 @@ def verification_keys(client, kid: str | None, *, timeout: int = 5, max_age: int
         if kid is not None and not any(k.kid == kid for k in _signing_keys(keys)):
             # OIDC Core 10.1.1: a new kid means the client rotated its keys; fetch them again.
             keys = fetch_jwks(client.jwks_uri, timeout=timeout, max_age=max_age, force=True)
-        return _select(keys, kid)
+        key = _select(keys, kid)
+        if strength_problem(key):  # a published set is checked when used, as a registered key is at registration
+            raise ClientKeyError("the client's key is too weak to verify with")
+        return key
     raise ClientKeyError("the client has no registered key")
 
 

@@ -15,12 +15,14 @@ from ..models.clients import AUTH_METHODS, CLIENT_ENVIRONMENTS, CLIENT_KINDS, ID
 from ..organisations import ODS_CODE
 from .claims import SUPPORTED_SCOPES
 from .client_auth import ASSERTION_ALGS
-from .client_keys import ClientKeyError, key_set, pem_key
+from .client_keys import ClientKeyError, key_set, pem_key, strength_problem
+from .development_keys import is_development_key
 from .secrets import hash_client_secret, new_client_secret
 from .subjects import SectorError, fetch_sector_redirect_uris, sector_host
 
 MAX_REDIRECT_URIS = 10
 MAX_ODS_CODES = 50
+MAX_PEM_CHARS, MAX_JWKS_CHARS, MAX_JWKS_KEYS = 16 * 1024, 64 * 1024, 10
 PROVISIONING_SCOPE = "provisioning"  # the account provisioning API (interface.md); never a relying party's
 
 
@@ -215,26 +217,44 @@ def _subject_type(merged: dict, out: dict, development: bool) -> None:
     out["sector_identifier_uri"] = sector_uri
 
 
+def _check_keys(keys, field: str, values: dict, development: bool) -> None:
+    """Public, strong enough, and not a development key where real people's data is (interface.md: live has no
+    dev keys; integration is its rehearsal)."""
+    for key in keys:
+        if key.is_private:
+            raise RegistrationError(f"{field}: that is a private key; register only the public half")
+        problem = strength_problem(key)
+        if problem:
+            raise RegistrationError(f"{field}: {problem}")
+        if (not development or values.get("environment") in ("integration", "live")) and is_development_key(key):
+            raise RegistrationError(f"{field}: that is a known development key (its private half is not secret); "
+                                    "generate a key pair of your own")
+
+
 def apply_key(values: dict, *, public_key_pem=None, jwks=None, jwks_uri=None, development: bool) -> None:
-    """Exactly one of a PEM public key, a JWKS, or a jwks_uri."""
+    """Exactly one of a PEM public key, a JWKS, or a jwks_uri; keys checked by ``_check_keys``."""
     given = [x for x in (public_key_pem, jwks, jwks_uri) if x]
     if len(given) > 1:
         raise RegistrationError("key: give one of a PEM public key, a JWKS, or a jwks_uri")
     if public_key_pem:
+        if not isinstance(public_key_pem, str) or len(public_key_pem) > MAX_PEM_CHARS:
+            raise RegistrationError(f"public key: a PEM of at most {MAX_PEM_CHARS} characters")
         try:
             key = pem_key(public_key_pem)
         except ClientKeyError as exc:
             raise RegistrationError(f"public key: {exc}") from None
-        if key.is_private:
-            raise RegistrationError("public key: that is a private key; register only the public half")
+        _check_keys([key], "public key", values, development)
         values.update(public_key_pem=public_key_pem, jwks=None, jwks_uri=None)
     elif jwks:
+        if not isinstance(jwks, dict) or len(json.dumps(jwks)) > MAX_JWKS_CHARS:
+            raise RegistrationError(f"jwks: a JSON object of at most {MAX_JWKS_CHARS} characters")
+        if not isinstance(jwks.get("keys"), list) or not 1 <= len(jwks["keys"]) <= MAX_JWKS_KEYS:
+            raise RegistrationError(f"jwks: a \"keys\" array of 1 to {MAX_JWKS_KEYS} keys")
         try:
             keys = key_set(jwks)
         except ClientKeyError as exc:
             raise RegistrationError(f"jwks: {exc}") from None
-        if any(k.is_private for k in keys.keys):
-            raise RegistrationError("jwks: contains private key material; register only public keys")
+        _check_keys(keys.keys, "jwks", values, development)
         values.update(jwks=jwks, public_key_pem=None, jwks_uri=None)
     elif jwks_uri:
         values.update(jwks_uri=check_uri(jwks_uri, "jwks_uri", development), public_key_pem=None, jwks=None)
