@@ -48,6 +48,7 @@ from .claims import (
     requested_acr_values,
 )
 from .errors import describe
+from .registration import serves
 from .request_objects import load_request_object
 
 MAX_PARAM_LENGTH = 2048
@@ -147,7 +148,7 @@ def load_client(req: AuthorizationRequest, settings) -> None:
     if client_id is None:
         raise ErrorPage("client_id is missing.")
     client = Client.find(client_id)
-    if client is None:
+    if client is None or not serves(settings, client):  # another environment's client is not registered here
         raise ErrorPage("client_id is not a client registered here.", message=SERVICE_NOT_REGISTERED)
     if client.is_provisioning:  # a staff system's registration logs nobody in (it has no redirect URIs)
         raise ErrorPage("client_id is a provisioning client, which cannot make authorization requests.",

@@ -217,6 +217,12 @@ def _subject_type(merged: dict, out: dict, development: bool) -> None:
     out["sector_identifier_uri"] = sector_uri
 
 
+def serves(settings, client) -> bool:
+    """Whether this instance serves ``client`` (interface.md "Environments": a client belongs to one environment
+    and the instance says which it is). A development instance serves every environment's clients."""
+    return settings.is_development or client.environment == settings.env
+
+
 def _check_keys(keys, field: str, values: dict, development: bool) -> None:
     """Public, strong enough, and not a development key where real people's data is (interface.md: live has no
     dev keys; integration is its rehearsal)."""

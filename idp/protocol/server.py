@@ -19,6 +19,7 @@ from .bearer import read_access_token
 from .claims import approved_scope
 from .client_auth import PrivateKeyJWT
 from .grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant, revoke_grant
+from .registration import serves
 from .subjects import subject_for
 
 
@@ -128,7 +129,9 @@ class IdentityProviderServer(AuthorizationServer):
         self.register_endpoint(Introspection)
 
     def query_client(self, client_id):
-        return Client.find(client_id)
+        client = Client.find(client_id)
+        # Another environment's client is unknown here: a sandpit client never reaches integration or live data.
+        return client if client is not None and serves(current_app.extensions["idp"].settings, client) else None
 
     def save_token(self, token, request):
         pass  # tokens are recorded as they are minted (protocol/tokens.py)
