@@ -45,8 +45,9 @@ def search():
             audit.record("in_person.searched", person_id=found.person.id if found else None, found=bool(found))
             db.session.commit()
             if found is not None:
+                codes = list(current_staff().ods_codes or [])  # their organisation, when their account says it
                 return render_template("staff/in_person_confirm.html", found=found, nhs_number=number, errors=[],
-                                       form={})
+                                       form={"ods_code": codes[0]} if len(codes) == 1 else {})
             errors = [{"field": "nhs_number", "message": gettext(
                 "No NHS login account is linked to that NHS number. They need to create an NHS login and "
                 "enter their details first.")}]

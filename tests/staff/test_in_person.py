@@ -98,3 +98,16 @@ def test_someone_already_at_p9_is_not_verified_again(app, client, person):
     with app.app_context():
         assert Evidence.query.filter_by(person_id=someone.id).count() == before
     assert all(m.template != "in_person_verified" for m in outbox(app, email))
+
+
+def test_the_ods_code_is_filled_in_from_the_staff_account(app, client, person):
+    email, someone = _p5_person(person)
+    member = _professional(app, client)
+    from idp.extensions import db
+    from idp.models import StaffMember
+
+    with app.app_context():
+        db.session.get(StaffMember, member.id).ods_codes = ["B86001"]
+        db.session.commit()
+    found = client.post("/staff/in-person", data={"nhs_number": someone["nhs_number"], "csrf_token": staff_csrf(client)})
+    assert 'value="B86001"' in found.get_data(as_text=True)
