@@ -65,8 +65,9 @@ def init_app(app, service_name: str) -> None:
         surface = surface_of(request.path)
         if surface is Surface.DOCUMENT:
             return None
-        if any("\x00" in key or "\x00" in value for source in (request.args, _form_if_readable())
-               for key, value in source.items(multi=True)):
+        in_path = any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values())
+        if in_path or any("\x00" in key or "\x00" in value for source in (request.args, _form_if_readable())
+                          for key, value in source.items(multi=True)):
             if surface is Surface.API:
                 return error_response(400, "invalid_request", "Parameters must not contain NUL.")
             return error_page(PROBLEM_WITH_THE_SERVICE, N_(

@@ -22,6 +22,7 @@ class StaffMember(db.Model):
     password_hash = db.Column(db.String(255))  # argon2id; None until set up
     totp_secret_sealed = db.Column(db.Text)  # Fernet with the idp-staff-authenticator key
     totp_last_used_step = db.Column(db.Integer)  # RFC 6238 5.2: no step at or before this is accepted again
+    totp_failures = db.Column(db.Integer, nullable=False, default=0, server_default="0")  # wrong codes in a row
     status = db.Column(db.String(10), nullable=False, default="invited")  # invited | active | disabled
     set_up_token_hash = db.Column(db.String(64), unique=True)  # SHA-256 of the one-time set-up link's token
     set_up_expires_at = db.Column(db.Integer)

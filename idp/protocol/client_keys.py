@@ -109,7 +109,20 @@ def _download(uri: str, timeout: int) -> dict:
 
 
 def verification_keys(client, kid: str | None, *, timeout: int = 5, max_age: int = 300):
-    """The key that may verify a JWT from ``client`` whose header names ``kid``."""
+    """The key that may verify a JWT from ``client`` whose header names ``kid``; never a development key where
+    one may not be used, however the client came to hold it (a move to live, a jwks_uri)."""
+    from flask import current_app
+
+    from .development_keys import forbidden_here, is_development_key
+
+    key = _verification_key(client, kid, timeout=timeout, max_age=max_age)
+    if key.is_private or (forbidden_here(current_app.extensions["idp"].settings.is_development, client.environment)
+                          and is_development_key(key)):
+        raise ClientKeyError("the client's key is a development key, which cannot be used here")
+    return key
+
+
+def _verification_key(client, kid: str | None, *, timeout: int, max_age: int):
     if client.public_key_pem:
         key = pem_key(client.public_key_pem)
         # interface.md: a PEM key is known by itself, or by its RFC 7638 thumbprint.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import time
 from functools import lru_cache
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -50,13 +51,28 @@ def _published() -> frozenset[str]:
     return frozenset(RSAKey.import_key(jwk).thumbprint() for jwk in PUBLISHED)
 
 
+_cache: tuple[float, tuple, frozenset] | None = None
+CACHE_SECONDS = 60  # keys are also checked when used (every client assertion): the files are read once a minute
+
+
 def thumbprints() -> frozenset[str]:
-    """RFC 7638 thumbprints of every known development key (generated files are read each time: they change)."""
+    """RFC 7638 thumbprints of every known development key (generated files change, so they are re-read)."""
+    global _cache
+    current = time.monotonic()
+    if _cache is not None and current - _cache[0] < CACHE_SECONDS and _cache[1] == GENERATED:
+        return _cache[2]
     found = set(_published())
     for directory in GENERATED:
         for path in glob.glob(os.path.join(directory, "*.pem")) + glob.glob(os.path.join(directory, "*.json")):
             found |= _thumbprints_in(path)
-    return frozenset(found)
+    _cache = (current, GENERATED, frozenset(found))
+    return _cache[2]
+
+
+def forbidden_here(development: bool, environment: str | None) -> bool:
+    """Where a development key may not be used: integration and live clients, and every client of an instance
+    that is not development (interface.md: live has no dev keys)."""
+    return not development or environment in ("integration", "live")
 
 
 def is_development_key(key) -> bool:

@@ -16,7 +16,7 @@ from ..organisations import ODS_CODE
 from .claims import SUPPORTED_SCOPES
 from .client_auth import ASSERTION_ALGS
 from .client_keys import ClientKeyError, key_set, pem_key, strength_problem
-from .development_keys import is_development_key
+from .development_keys import forbidden_here, is_development_key
 from .secrets import hash_client_secret, new_client_secret
 from .subjects import SectorError, fetch_sector_redirect_uris, sector_host
 
@@ -232,7 +232,7 @@ def _check_keys(keys, field: str, values: dict, development: bool) -> None:
         problem = strength_problem(key)
         if problem:
             raise RegistrationError(f"{field}: {problem}")
-        if (not development or values.get("environment") in ("integration", "live")) and is_development_key(key):
+        if forbidden_here(development, values.get("environment")) and is_development_key(key):
             raise RegistrationError(f"{field}: that is a known development key (its private half is not secret); "
                                     "generate a key pair of your own")
 

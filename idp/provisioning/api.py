@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import surfaces
 from ..extensions import csrf
 from ..models import Client
-from ..protocol.bearer import authorise
+from ..protocol.bearer import authorise, bearer_error
 from ..protocol.registration import PROVISIONING_SCOPE
 from ..surfaces import Surface
 from . import requests as rules
@@ -42,8 +42,9 @@ def _staff_system():
     if error is not None:
         return None, error
     client = Client.find(token.client_id)
-    if client is None or not client.is_provisioning:
-        return None, _token_problem(403, "insufficient_scope", "Only provisioning clients may call this API.")
+    if client is None or not client.is_provisioning:  # a token whose client is gone or changed kind since
+        return None, bearer_error(401, "invalid_token", "The access token's client cannot call this API.",
+                                  _token_problem)
     return client, None
 
 

@@ -30,8 +30,10 @@ def audit_log():
 @requires_role(ADMIN)
 def members_list():
     everyone = StaffMember.query.order_by(StaffMember.email).all()
-    notice = gettext("%(email)s has been disabled. Their sessions have ended.", email=request.args["disabled"]) \
-        if request.args.get("disabled") else None
+    # The notice names a member looked up by id, never text from the link (no one can make it say anything else).
+    disabled = db.session.get(StaffMember, request.args["disabled"]) if request.args.get("disabled") else None
+    notice = gettext("%(email)s has been disabled. Their sessions have ended.", email=disabled.email) \
+        if disabled is not None and disabled.status == "disabled" else None
     return render_template("staff/members.html", members=everyone, notice=notice, errors=[])
 
 
@@ -50,4 +52,4 @@ def disable_member(member_id):
     audit.record("member.disabled", subject=member.id, via="staff_area")
     db.session.commit()
     forget_current_staff()
-    return redirect(url_for("staff.members", disabled=member.email))
+    return redirect(url_for("staff.members", disabled=member.id))

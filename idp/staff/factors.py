@@ -47,15 +47,37 @@ def check_code(member: StaffMember, code: str, source: str, settings) -> CodeChe
     member_key = throttle.subject("staff-totp", member.id)
     source_key = throttle.subject("staff-code-source", source)
     if throttle.is_locked(member_key, FAILURES_PER_JOURNEY, window) or throttle.is_locked(
-            source_key, FAILURES_PER_SOURCE, window):
+            source_key, FAILURES_PER_SOURCE, window) or is_blocked(member):
         return CodeCheck.THROTTLED
     if _accept(member, code, settings):
         throttle.clear(member_key)
+        if member.totp_failures:
+            member.totp_failures = 0
+            db.session.commit()
         return CodeCheck.OK
+    # Wrong codes in a row, whatever the time between them (NIST SP 800-63B 5.2.2): the window above slows
+    # guessing, this stops it, until an administrator resets the account.
+    db.session.execute(update(StaffMember).where(StaffMember.id == member.id)
+                       .values(totp_failures=StaffMember.totp_failures + 1))
+    db.session.commit()
+    db.session.refresh(member)
+    if is_blocked(member):
+        from . import audit
+
+        audit.record("login.blocked", member=member, reason="too many wrong authenticator codes in a row")
+        db.session.commit()
+        return CodeCheck.THROTTLED
     throttle.count_attempt(source_key, FAILURES_PER_SOURCE, window)
     if throttle.count_attempt(member_key, FAILURES_PER_JOURNEY, window) >= FAILURES_PER_JOURNEY:
         return CodeCheck.THROTTLED
     return CodeCheck.WRONG
+
+
+MAX_CONSECUTIVE_FAILURES = 100  # as the patients' authenticator app (idp/authentication/factors/totp.py)
+
+
+def is_blocked(member: StaffMember) -> bool:
+    return (member.totp_failures or 0) >= MAX_CONSECUTIVE_FAILURES
 
 
 def _accept(member: StaffMember, code: str, settings) -> bool:

@@ -65,12 +65,19 @@ def confirm():
             {"field": "nhs_number", "message": gettext("No NHS login account is linked to that NHS number.")}],
             form=request.form), 400
     ods_code = (request.form.get("ods_code") or "").strip().upper()
+    own = list(current_staff().ods_codes or [])  # the evidence names the professional's own organisation only
     if request.form.get("knows_person") != "yes":
         errors.append({"field": "knows_person", "message": gettext("Confirm that you know this person")})
     if request.form.get("checked_record") != "yes":
         errors.append({"field": "checked_record", "message": gettext("Confirm that you have checked their record")})
-    if not is_ods_code(ods_code):
+    if not own:
+        errors.append({"field": "ods_code", "message": gettext(
+            "Your staff account is not linked to an organisation. Ask an administrator to add your organisation's "
+            "ODS code.")})
+    elif not is_ods_code(ods_code):
         errors.append({"field": "ods_code", "message": gettext("Enter your organisation's ODS code, like A12345")})
+    elif ods_code not in own:
+        errors.append({"field": "ods_code", "message": gettext("Choose your organisation")})
     if errors:
         return render_template("staff/in_person_confirm.html", found=found, nhs_number=number, errors=errors,
                                form=request.form), 400

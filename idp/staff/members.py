@@ -61,6 +61,7 @@ def add(email: str, roles: list[str], settings, ods_codes=()) -> tuple[StaffMemb
 def reset(member: StaffMember, settings) -> str:
     """Start again: no password, no authenticator, sessions ended, a new set-up link; the caller commits."""
     member.password_hash = member.totp_secret_sealed = member.totp_last_used_step = None
+    member.totp_failures = 0
     member.status = "invited"
     end_sessions_of(member.id)
     return _new_link(member, settings)

@@ -6,6 +6,8 @@ and renders. Only these pages and the set-up link are open without a login; ever
 """
 from __future__ import annotations
 
+import re
+
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext, ngettext
 
@@ -46,9 +48,13 @@ def _source() -> str:
     return request.remote_addr or "unknown"
 
 
+_NEXT = re.compile(r"^/staff/[A-Za-z0-9/_.?=&%-]*$")
+
+
 def _safe_next(value: str | None) -> str | None:
-    # Only a page of the staff area itself: never an open redirect (RFC 6819 4.2.4 in spirit).
-    if value and value.startswith("/staff/") and "//" not in value and "\\" not in value:
+    # Only a page of the staff area itself, in plain URL characters: never an open redirect (RFC 6819 4.2.4
+    # in spirit) nor a header Werkzeug must refuse (CR, LF).
+    if value and len(value) <= 500 and _NEXT.match(value) and "//" not in value:
         return value
     return None
 
@@ -116,7 +122,11 @@ def login_code():
     audit.record("login.throttled" if outcome is CodeCheck.THROTTLED else "login.failed", member=member,
                  factor="authenticator_app")
     db.session.commit()
-    if outcome is CodeCheck.THROTTLED:
+    if outcome is CodeCheck.THROTTLED and factors.is_blocked(member):
+        session.pop("pending_login", None)
+        message = gettext("Your staff account is locked because of too many wrong codes. Ask an administrator "
+                          "to reset it.")
+    elif outcome is CodeCheck.THROTTLED:
         session.pop("pending_login", None)
         message = gettext("There have been too many wrong codes. Wait %(minutes)d minutes and log in again.",
                           minutes=_minutes(_settings().login_lockout_seconds))

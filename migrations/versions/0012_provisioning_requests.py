@@ -1,5 +1,5 @@
 """account provisioning requests, their idempotency keys and the append-only audit of API calls; the ODS
-codes a staff member may provision for
+codes a staff member may provision for, and their authenticator app's wrong codes in a row
 
 Revision ID: 0012
 Revises: 0011
@@ -19,6 +19,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('staff_members') as batch:
         batch.add_column(sa.Column('ods_codes', sa.JSON(), nullable=False, server_default='[]'))
+        batch.add_column(sa.Column('totp_failures', sa.Integer(), nullable=False, server_default='0'))
     op.create_table('provisioning_request',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
@@ -80,6 +81,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('staff_members') as batch:
+        batch.drop_column('totp_failures')
         batch.drop_column('ods_codes')
     op.drop_table('provisioning_audit')
     op.drop_table('provisioning_idempotency')

@@ -41,8 +41,8 @@ def test_staff_pages_pass_axe(app):
     client = app.test_client()
     member, secret, password = staff_member(app, roles=["id_checker", "health_professional", "admin"])
     target, _, _ = staff_member(app, roles=["id_checker"])
-    code, output = app.test_cli_runner().invoke(args=["staff", "add", "--email", "axe@nhs.example",
-                                                      "--role", "admin"]).exit_code, None
+    added = app.test_cli_runner().invoke(args=["staff", "add", "--email", "axe@nhs.example", "--role", "admin"])
+    assert added.exit_code == 0, added.output
     with app.app_context():
         from idp.extensions import db
         from idp.models import StaffMember

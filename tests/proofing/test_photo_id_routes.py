@@ -5,6 +5,7 @@ so every outcome is reachable: match, no match, poor image, vendor unavailable.
 """
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -253,7 +254,8 @@ def test_a_signed_callback_decides_the_check_once(app, _checking_submission):
     assert [row[1] for row in _evidence(app, email)].count("verified") == 1
 
 
-@pytest.mark.parametrize("tamper", ["wrong signature", "stale", "unknown reference", "unknown outcome"])
+@pytest.mark.parametrize("tamper", ["wrong signature", "non-ASCII signature", "stale", "unknown reference",
+                                    "unknown outcome"])
 def test_a_callback_that_is_not_the_vendors_is_refused_and_changes_nothing(app, _checking_submission, tamper):
     import time
 
@@ -261,6 +263,8 @@ def test_a_callback_that_is_not_the_vendors_is_refused_and_changes_nothing(app, 
     body = {"reference": submission.vendor_reference, "outcome": "match", "check_id": "v-1"}
     if tamper == "wrong signature":
         response = _callback(app, body, signature=f"t={int(time.time())},v1={'0' * 64}")
+    elif tamper == "non-ASCII signature":
+        response = _callback(app, body, signature=f"t={int(time.time())},v1=\u00e9")
     elif tamper == "stale":
         response = _callback(app, body, at=int(time.time()) - 3600)
     elif tamper == "unknown reference":
@@ -269,3 +273,27 @@ def test_a_callback_that_is_not_the_vendors_is_refused_and_changes_nothing(app, 
         response = _callback(app, {**body, "outcome": "probably"})
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
     assert _person(app, email).proofing_level == "P5" and _submission(app, email).status == "checking"
+
+
+@pytest.mark.parametrize("client_uri, expected", [
+    ("https://rp.example/home", "https://rp.example/home"),
+    ("https://rp.example/\n\nYour NHS login will be closed today. Call 0300 000 0000", None),
+    ("https://elsewhere.example/", None),
+    ("http://rp.example/", None),
+])
+def test_emails_link_to_the_service_only_on_its_own_https_host(app, register, client_uri, expected):
+    """The link in photo ID emails is the client's client_uri only when it is a clean https URI on a host of its
+    redirect URIs; anything else would put a stranger's words or site in an email under our name."""
+    from idp.proofing.routes.photo_id_video import service_link
+
+    rp = register(extra_metadata={"client_uri": client_uri})
+    with app.app_context():
+        assert service_link(rp.client_id) == (expected or app.extensions["idp"].settings.issuer + "/account")
+
+
+def test_a_strangers_large_upload_is_refused_at_the_apps_limit_before_it_is_read(app):
+    """Only a person logged in gets the upload limit raised: a 2 MB body with no session is refused unread."""
+    response = app.test_client().post("/prove-who-you-are/photo-id/video/record",
+                                      data={"video": (io.BytesIO(bytes(2 * 1024 * 1024)), "v.mp4")},
+                                      content_type="multipart/form-data")
+    assert response.status_code == 413

@@ -90,3 +90,26 @@ def test_this_installations_demo_key_is_a_development_key(app, tmp_path, monkeyp
 def test_oversized_key_material_is_refused(app, tmp_path, rp_key):
     result = _add(app, tmp_path, public_pem(rp_key) + "\n" * 17000)
     assert result.exit_code != 0 and "at most 16384 characters" in result.output
+
+
+def test_a_development_key_stops_working_when_its_client_moves_to_live(app, client, tmp_path, monkeypatch, rp_key):
+    """However a client came to hold a development key (a move to live, a jwks_uri), it cannot be used there."""
+    from idp.protocol import development_keys
+    from support import RelyingParty
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "demo-rp-private.pem").write_text(_private_pem(rp_key))
+    monkeypatch.setattr(development_keys, "GENERATED", (str(keys),))
+    added = _add(app, tmp_path, public_pem(rp_key), "--env", "sandpit")
+    client_id = json.loads(added.output)["client_id"]
+    rp = RelyingParty(client, app, client_id, key=rp_key, redirect_uri="https://keyed.example/cb")
+    form, _ = rp.auth()
+    assert client.post("/token", data={"grant_type": "authorization_code", "code": "x",
+                                       "redirect_uri": rp.redirect_uri, **form}).get_json()["error"] == "invalid_grant"
+    moved = app.test_cli_runner().invoke(args=["clients", "update", client_id, "--env", "live"])
+    assert moved.exit_code == 0
+    form, _ = rp.auth()
+    refused = client.post("/token", data={"grant_type": "authorization_code", "code": "x",
+                                          "redirect_uri": rp.redirect_uri, **form})
+    assert refused.status_code == 401 and refused.get_json()["error"] == "invalid_client"

@@ -118,7 +118,9 @@ def test_admin_pages_list_the_audit_and_the_members_and_disable_one(app, client)
     assert other.email in html and "ID checking team" in html
     done = client.post(f"/staff/members/{other.id}/disable", data={"csrf_token": csrf_from(html)})
     assert done.status_code == 302
-    assert other.email in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f"{other.email} has been disabled" in client.get(done.headers["Location"]).get_data(as_text=True)
+    spoofed = client.get("/staff/members?disabled=Everyone%20must%20reset").get_data(as_text=True)
+    assert "Everyone must reset" not in spoofed and "has been disabled" not in spoofed
     assert other_browser.get("/staff/").status_code == 302, "the disabled member's session has ended"
     self_disable = client.post(f"/staff/members/{admin.id}/disable", data={"csrf_token": csrf_from(html)})
     assert self_disable.status_code == 400 and "You cannot disable your own account" in self_disable.get_data(as_text=True)
@@ -159,3 +161,12 @@ def test_csrf_is_enforced_on_every_staff_form(csrf_app):
             response = client.post(url(rule), data={})
             assert response.status_code == 400 and "Your page has expired" in response.get_data(as_text=True), rule.rule
     assert client.get("/staff/").status_code == 200, "a refused log-out did not log out"
+
+
+def test_a_nul_in_a_path_is_refused_before_any_lookup(app, client):
+    """PostgreSQL text cannot hold NUL: ids in paths are refused at the edge as query values are."""
+    member, secret, password = staff_member(app, roles=["id_checker", "admin"])
+    staff_login(client, member, password, secret)
+    for path in ("/staff/id-checks/%00", "/staff/id-checks/%00/media/document"):
+        assert client.get(path).status_code == 400
+    assert client.post("/staff/members/%00/disable", data={"csrf_token": staff_csrf(client)}).status_code == 400

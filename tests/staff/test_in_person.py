@@ -7,8 +7,14 @@ from staff.support import audit_actions, staff_csrf, staff_login, staff_member
 from support import csrf_from, outbox
 
 
-def _professional(app, client):
+def _professional(app, client, ods_codes=("B86001",)):
     member, secret, password = staff_member(app, roles=["health_professional"])
+    from idp.extensions import db
+    from idp.models import StaffMember
+
+    with app.app_context():
+        db.session.get(StaffMember, member.id).ods_codes = list(ods_codes)
+        db.session.commit()
     staff_login(client, member, password, secret)
     return member
 
@@ -102,12 +108,28 @@ def test_someone_already_at_p9_is_not_verified_again(app, client, person):
 
 def test_the_ods_code_is_filled_in_from_the_staff_account(app, client, person):
     email, someone = _p5_person(person)
-    member = _professional(app, client)
-    from idp.extensions import db
-    from idp.models import StaffMember
-
-    with app.app_context():
-        db.session.get(StaffMember, member.id).ods_codes = ["B86001"]
-        db.session.commit()
+    _professional(app, client)
     found = client.post("/staff/in-person", data={"nhs_number": someone["nhs_number"], "csrf_token": staff_csrf(client)})
     assert 'value="B86001"' in found.get_data(as_text=True)
+
+
+def test_the_evidence_names_only_the_professionals_own_organisation(app, client, person):
+    email, someone = _p5_person(person)
+    _professional(app, client, ods_codes=["A12345"])
+    other = client.post("/staff/in-person/confirm", data={
+        "nhs_number": someone["nhs_number"], "knows_person": "yes", "checked_record": "yes", "ods_code": "Z99999",
+        "csrf_token": staff_csrf(client)})
+    assert other.status_code == 400 and "Choose your organisation" in other.get_data(as_text=True)
+    from idp.models import Person
+
+    with app.app_context():
+        assert Person.query.filter_by(email=email).one().proofing_level == "P5"
+
+
+def test_a_professional_without_an_organisation_cannot_verify(app, client, person):
+    email, someone = _p5_person(person)
+    _professional(app, client, ods_codes=[])
+    refused = client.post("/staff/in-person/confirm", data={
+        "nhs_number": someone["nhs_number"], "knows_person": "yes", "checked_record": "yes", "ods_code": "B86001",
+        "csrf_token": staff_csrf(client)})
+    assert refused.status_code == 400 and "not linked to an organisation" in refused.get_data(as_text=True)

@@ -189,3 +189,51 @@ def test_next_page_is_kept_only_inside_the_staff_area(app, client):
 
     assert _safe_next("https://evil.example/staff/") is None and _safe_next("//evil.example") is None
     assert _safe_next("/staff//evil.example") is None and _safe_next("/account") is None
+    assert _safe_next("/staff/members\r\nX-Injected: 1") is None and _safe_next("/staff/a\\b") is None
+
+
+def test_a_next_page_with_control_characters_is_ignored_not_an_error(app, client):
+    member, secret, password = staff_member(app)
+    page = client.get("/staff/login")
+    client.post("/staff/login?next=/staff/members%0d%0aX-Injected:%201", data={
+        "email": member.email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    page = client.get("/staff/login/authenticator")
+    done = client.post("/staff/login/authenticator", data={"code": totp_code(app, member, secret),
+                                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/staff/")
+
+
+def _code_page_csrf(client) -> str:
+    return csrf_from(client.get("/staff/login/authenticator").get_data(as_text=True))
+
+
+def test_wrong_codes_in_a_row_block_the_app_until_an_administrator_resets_the_account(app, client):
+    """The window slows guessing; wrong codes in a row, however spread out, stop it (NIST SP 800-63B 5.2.2)."""
+    from idp.extensions import db
+    from idp.models import StaffMember
+
+    member, secret, password = staff_member(app)
+    with freeze_time(T0) as clock:
+        for _ in range(2):  # two lockout windows apart: the failures add up
+            staff_password_step(client, member, password)
+            for _ in range(5):
+                client.post("/staff/login/authenticator", data={"code": "999999", "csrf_token": _code_page_csrf(client)})
+            clock.tick(16 * 60)
+        with app.app_context():
+            row = db.session.get(StaffMember, member.id)
+            assert row.totp_failures == 10
+            row.totp_failures = 99
+            db.session.commit()
+        staff_password_step(client, member, password)
+        blocked = client.post("/staff/login/authenticator", data={"code": "999999", "csrf_token": _code_page_csrf(client)})
+        assert "Ask an administrator to reset it" in blocked.get_data(as_text=True)
+        clock.tick(16 * 60)
+        staff_password_step(client, member, password)
+        right = client.post("/staff/login/authenticator",
+                            data={"code": totp_code(app, member, secret), "csrf_token": _code_page_csrf(client)})
+        assert right.status_code == 400 and "Ask an administrator to reset it" in right.get_data(as_text=True)
+    assert "login.blocked" in audit_actions(app)
+    reset = app.test_cli_runner().invoke(args=["staff", "reset", "--email", member.email])
+    assert reset.exit_code == 0
+    with app.app_context():
+        assert db.session.get(StaffMember, member.id).totp_failures == 0

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ... import surfaces
+from ...authentication import current_login
 from ...extensions import csrf, db
 from ...i18n import current_language
 from ...protocol.errors import error_response
@@ -41,7 +42,8 @@ def _install_upload_limit(state):
     def raise_limit():
         view = current_app.view_functions.get(request.endpoint or "")
         setting = getattr(view, "_upload_limit", None)
-        if setting and request.method == "POST":
+        # Only for someone logged in: a stranger's 40 MB body is refused at the app's limit, never parsed.
+        if setting and request.method == "POST" and current_login() is not None:
             request.max_content_length = getattr(_settings(), setting) + 256 * 1024  # the form's other fields
     state.app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
 

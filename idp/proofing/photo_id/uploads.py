@@ -67,7 +67,8 @@ def read_image(file, limit: int) -> Upload:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            # Only the decoders of the formats accepted are tried: no other parser ever sees an upload.
+            with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
                 kind = image.format
                 width, height = image.size
                 image.verify()  # reads the whole structure: a truncated or forged file fails here

@@ -150,8 +150,18 @@ def service_link(client_id: str | None) -> str:
 
     from ...models import Client
 
+    from urllib.parse import urlsplit
+
+    from ...protocol.registration import RegistrationError, check_uri
+
     client = db.session.get(Client, client_id) if client_id else None
     uri = (client.extra_metadata or {}).get("client_uri") if client is not None else None
-    if isinstance(uri, str) and uri.startswith("https://") and len(uri) < 500:
+    try:
+        # Into an email under our name: a real https URI, on a host the client's redirect URIs are on.
+        uri = check_uri(uri, "client_uri", allow_http_loopback=False) if uri else None
+    except RegistrationError:
+        uri = None
+    hosts = {urlsplit(u).hostname for u in (client.redirect_uris if client is not None else [])}
+    if uri and urlsplit(uri).hostname in hosts:
         return uri
     return current_app.extensions["idp"].settings.issuer + "/account"

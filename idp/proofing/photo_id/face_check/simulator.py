@@ -15,6 +15,7 @@ import secrets
 from PIL import Image
 
 from .... import jobs
+from ..uploads import IMAGE_FORMATS
 from . import CheckResult, VendorUnavailable, callback_body, sign
 
 JOB = "face_check.simulated_result"
@@ -23,7 +24,7 @@ MIN_SIDE = 480
 
 def outcome_for(face: bytes) -> str | None:
     """The simulated outcome for a face picture; None means "vendor unavailable"."""
-    with Image.open(io.BytesIO(face)) as image:
+    with Image.open(io.BytesIO(face), formats=list(IMAGE_FORMATS)) as image:
         width, height = image.size
         red, green, blue = image.convert("RGB").resize((1, 1)).getpixel((0, 0))
     if blue > 150 and blue > red + 60 and blue > green + 60:
