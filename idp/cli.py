@@ -187,6 +187,23 @@ def clients_update(client_id, new_secret, **kw):
     _print_client(client, secret)
 
 
+@clients_cli.command("config")
+@click.argument("client_id")
+@click.option("--snippet", type=click.Choice(["python", "node", "dotnet", "java"]), default=None,
+              help="Print the code for one relying-party library instead of the values.")
+def clients_config(client_id, snippet):
+    """The configuration to paste into a relying party: the values (JSON), or a library's snippet."""
+    from .developer.configuration import for_client
+    from .models import Client
+
+    client = db.session.get(Client, client_id) or _fail(f"no client {client_id}")
+    try:
+        configuration = for_client(client, _ctx().settings)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(configuration.snippet(snippet) if snippet else json.dumps(configuration.values(), indent=2))
+
+
 @clients_cli.command("list")
 def clients_list():
     from .models import Client
