@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -51,22 +52,30 @@ def _published() -> frozenset[str]:
     return frozenset(RSAKey.import_key(jwk).thumbprint() for jwk in PUBLISHED)
 
 
-_cache: tuple[float, tuple, frozenset] | None = None
+@dataclass(frozen=True)
+class _Known:
+    read_at: float  # time.monotonic() of the read
+    directories: tuple
+    thumbprints: frozenset
+
+
+_known: _Known | None = None
 CACHE_SECONDS = 60  # keys are also checked when used (every client assertion): the files are read once a minute
 
 
 def thumbprints() -> frozenset[str]:
     """RFC 7638 thumbprints of every known development key (generated files change, so they are re-read)."""
-    global _cache
+    global _known
     current = time.monotonic()
-    if _cache is not None and current - _cache[0] < CACHE_SECONDS and _cache[1] == GENERATED:
-        return _cache[2]
+    known = _known
+    if known is not None and current - known.read_at < CACHE_SECONDS and known.directories == GENERATED:
+        return known.thumbprints
     found = set(_published())
     for directory in GENERATED:
         for path in glob.glob(os.path.join(directory, "*.pem")) + glob.glob(os.path.join(directory, "*.json")):
             found |= _thumbprints_in(path)
-    _cache = (current, GENERATED, frozenset(found))
-    return _cache[2]
+    _known = _Known(current, GENERATED, frozenset(found))
+    return _known.thumbprints
 
 
 def forbidden_here(development: bool, environment: str | None) -> bool:
