@@ -77,6 +77,8 @@ def media_file(submission_id, kind):
     audit.record("id_check.media_viewed", person_id=submission.person_id, subject=submission.id, kind=kind)
     db.session.commit()
     content_type, data = stored
+    if content_type == "image/heic":  # browsers do not show HEIC: the reviewer sees the same photo as a JPEG
+        content_type, data = "image/jpeg", media.as_jpeg(data)
     response = Response(data, mimetype=content_type)
     response.headers["Content-Disposition"] = "inline"
     return response

@@ -96,3 +96,8 @@ def test_media_are_sealed_at_rest_and_bound_to_their_submission_and_kind(app, pe
         db.session.commit()
         with pytest.raises(InvalidTag):
             media.read(first.id, "face")
+        # Relabelled as another type (to have a browser render it as something else), it does not open either.
+        stored.content_type = "text/html"
+        db.session.commit()
+        with pytest.raises(InvalidTag):
+            media.read(first.id, "document")

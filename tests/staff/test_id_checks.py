@@ -179,3 +179,25 @@ def test_a_decided_submission_cannot_be_reopened(app, client, person, path):
     client.post(f"/staff/id-checks/{submission_id}/decision", data={"decision": "approve", "csrf_token": staff_csrf(client)})
     assert client.get(path.format(id=submission_id)).status_code in (302, 403)
     assert _claim(client, submission_id).headers["Location"].endswith("notice=taken")
+
+
+def test_a_heic_document_photo_is_shown_to_the_reviewer_as_a_jpeg(app, client, person):
+    """Phones send HEIC, which browsers do not show: the reviewer gets the same photo as a JPEG."""
+    import io
+
+    from PIL import Image
+
+    from idp.extensions import db
+    from idp.proofing.photo_id import media
+    from idp.proofing.photo_id.uploads import Upload
+
+    submission_id = _waiting_submission(app, person("P5"))
+    with app.app_context():
+        media.keep(submission_id, "document", Upload("image/heic", image("HEIF"), 800, 600))
+        db.session.commit()
+    _reviewer(app, client)
+    _claim(client, submission_id)
+    shown = client.get(f"/staff/id-checks/{submission_id}/media/document")
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(shown.data)) as picture:
+        assert picture.format == "JPEG" and picture.size == (800, 600)

@@ -25,8 +25,10 @@ def _cipher(settings) -> AESGCM:
     return AESGCM(sealing.derived_key(settings.secret_key, _PURPOSE))
 
 
-def _aad(submission_id: str, kind: str) -> bytes:
-    return f"{submission_id}/{kind}".encode()
+def _aad(submission_id: str, kind: str, content_type: str) -> bytes:
+    # Bound to its submission, kind and type: a row moved or relabelled (to make a browser render it as
+    # something else) no longer decrypts.
+    return f"{submission_id}/{kind}/{content_type}".encode()
 
 
 def keep(submission_id: str, kind: str, upload: Upload, settings=None) -> ProofingMedia:
@@ -35,7 +37,7 @@ def keep(submission_id: str, kind: str, upload: Upload, settings=None) -> Proofi
         raise ValueError(f"unknown media kind {kind!r}")
     settings = settings or current_app.extensions["idp"].settings
     nonce = os.urandom(12)
-    sealed = nonce + _cipher(settings).encrypt(nonce, upload.data, _aad(submission_id, kind))
+    sealed = nonce + _cipher(settings).encrypt(nonce, upload.data, _aad(submission_id, kind, upload.content_type))
     row = db.session.get(ProofingMedia, (submission_id, kind)) or ProofingMedia(submission_id=submission_id, kind=kind)
     row.content_type, row.size, row.width, row.height = upload.content_type, len(upload.data), upload.width, upload.height
     row.sealed, row.created_at = sealed, now()
@@ -54,7 +56,21 @@ def read(submission_id: str, kind: str, settings=None) -> tuple[str, bytes] | No
         return None
     settings = settings or current_app.extensions["idp"].settings
     # A changed IDP_SECRET_KEY raises InvalidTag here: loud, not a blank picture in front of a reviewer.
-    return row.content_type, _cipher(settings).decrypt(row.sealed[:12], row.sealed[12:], _aad(submission_id, kind))
+    aad = _aad(submission_id, kind, row.content_type)
+    return row.content_type, _cipher(settings).decrypt(row.sealed[:12], row.sealed[12:], aad)
+
+
+def as_jpeg(data: bytes) -> bytes:
+    """A photo (HEIC from a phone) re-encoded as JPEG for a browser to show; the stored original is unchanged."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data), formats=["HEIF", "JPEG", "PNG"]) as image:
+        shown = ImageOps.exif_transpose(image).convert("RGB")
+    out = io.BytesIO()
+    shown.save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 def delete(submission_id: str, kind: str) -> int:
