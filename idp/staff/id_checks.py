@@ -77,7 +77,9 @@ def media_file(submission_id, kind):
     audit.record("id_check.media_viewed", person_id=submission.person_id, subject=submission.id, kind=kind)
     db.session.commit()
     content_type, data = stored
-    if content_type == "image/heic":  # browsers do not show HEIC: the reviewer sees the same photo as a JPEG
+    if content_type.startswith("image/"):
+        # Re-encoded for the reviewer: browsers do not show HEIC, and the photo's metadata (EXIF: where and when
+        # it was taken, the phone) is not the reviewer's to see. The stored original is unchanged.
         content_type, data = "image/jpeg", media.as_jpeg(data)
     response = Response(data, mimetype=content_type)
     response.headers["Content-Disposition"] = "inline"

@@ -2,8 +2,11 @@
 reason, the person emailed, the media deleted, and every action audited."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from freezegun import freeze_time
+from PIL import Image
 
 from proofing.media_support import image, mp4
 from staff.support import audit_actions, staff_csrf, staff_login, staff_member
@@ -86,7 +89,10 @@ def test_a_reviewer_approves_and_the_person_is_p9_emailed_and_their_media_delete
     assert "Priya Patel" in text and "1985-04-12" in text and " ".join(digits) in text
     assert "UK driving licence (full)" in text
     photo = client.get(f"/staff/id-checks/{submission_id}/media/document")
-    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data == image("JPEG")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(photo.data)) as shown, Image.open(io.BytesIO(image("JPEG"))) as sent:
+        assert shown.size == sent.size and shown.convert("RGB").getpixel((400, 300)) == pytest.approx(
+            sent.convert("RGB").getpixel((400, 300)), abs=8)  # the photo sent, re-encoded for the browser
     assert photo.headers["Cache-Control"] == "no-store"
     assert client.get(f"/staff/id-checks/{submission_id}/media/video").data == mp4()
 
@@ -183,10 +189,6 @@ def test_a_decided_submission_cannot_be_reopened(app, client, person, path):
 
 def test_a_heic_document_photo_is_shown_to_the_reviewer_as_a_jpeg(app, client, person):
     """Phones send HEIC, which browsers do not show: the reviewer gets the same photo as a JPEG."""
-    import io
-
-    from PIL import Image
-
     from idp.extensions import db
     from idp.proofing.photo_id import media
     from idp.proofing.photo_id.uploads import Upload
@@ -201,3 +203,25 @@ def test_a_heic_document_photo_is_shown_to_the_reviewer_as_a_jpeg(app, client, p
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
     with Image.open(io.BytesIO(shown.data)) as picture:
         assert picture.format == "JPEG" and picture.size == (800, 600)
+
+
+def test_the_reviewer_never_sees_the_photos_metadata(app, client, person):
+    """EXIF (the phone, where and when the photo was taken) is not the reviewer's to see."""
+    from idp.extensions import db
+    from idp.proofing.photo_id import media
+    from idp.proofing.photo_id.uploads import Upload
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0132] = "PhoneMaker", "2026:12:01 08:00:00"  # Make, DateTime
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (120, 120, 120)).save(buffer, "JPEG", exif=exif.tobytes())
+    submission_id = _waiting_submission(app, person("P5"))
+    with app.app_context():
+        media.keep(submission_id, "document", Upload("image/jpeg", buffer.getvalue(), 800, 600))
+        db.session.commit()
+    _reviewer(app, client)
+    _claim(client, submission_id)
+    shown = client.get(f"/staff/id-checks/{submission_id}/media/document")
+    assert b"PhoneMaker" not in shown.data
+    with Image.open(io.BytesIO(shown.data)) as picture:
+        assert not dict(picture.getexif())

@@ -61,7 +61,8 @@ def read(submission_id: str, kind: str, settings=None) -> tuple[str, bytes] | No
 
 
 def as_jpeg(data: bytes) -> bytes:
-    """A photo (HEIC from a phone) re-encoded as JPEG for a browser to show; the stored original is unchanged."""
+    """A photo re-encoded as JPEG for a browser to show, upright and without its metadata (EXIF is not
+    written back); the stored original is unchanged."""
     import io
 
     from PIL import Image, ImageOps
