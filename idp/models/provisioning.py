@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import JSON, event
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON
 
 from ..clock import now
 from ..extensions import db
+from .append_only import append_only
 
 REQUEST_STATUSES = ("pending", "claimed", "expired", "cancelled")
 
@@ -81,18 +81,4 @@ class ProvisioningAuditEvent(db.Model):
     replayed = db.Column(db.Boolean, nullable=False, default=False)  # answered from an Idempotency-Key
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_changes(state):
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None and \
-            state.bind_mapper.class_ is ProvisioningAuditEvent:
-        raise RuntimeError("the provisioning audit is append-only")
-
-
-@event.listens_for(ProvisioningAuditEvent, "before_update")
-def _refuse_update(mapper, connection, target):
-    raise RuntimeError("the provisioning audit is append-only")
-
-
-@event.listens_for(ProvisioningAuditEvent, "before_delete")
-def _refuse_delete(mapper, connection, target):
-    raise RuntimeError("the provisioning audit is append-only")
+append_only(ProvisioningAuditEvent, "provisioning audit")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import JSON, event
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON
 
 from ..clock import now
 from ..extensions import db
+from .append_only import append_only
 
 
 class StaffMember(db.Model):
@@ -61,19 +61,4 @@ class StaffAuditEvent(db.Model):
     source = db.Column(db.String(64))  # the request's source address
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_changes(state):
-    # query.update()/delete() bypass the mapper events below; the audit refuses them too.
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None and \
-            state.bind_mapper.class_ is StaffAuditEvent:
-        raise RuntimeError("the staff audit is append-only")
-
-
-@event.listens_for(StaffAuditEvent, "before_update")
-def _refuse_update(mapper, connection, target):
-    raise RuntimeError("the staff audit is append-only")
-
-
-@event.listens_for(StaffAuditEvent, "before_delete")
-def _refuse_delete(mapper, connection, target):
-    raise RuntimeError("the staff audit is append-only")
+append_only(StaffAuditEvent, "staff audit")

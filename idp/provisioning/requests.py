@@ -118,6 +118,16 @@ def check_idempotency_key(call: Call) -> Answer | None:
     return Answer(kept.status_code, dict(kept.response), {"Idempotent-Replayed": "true"})
 
 
+def _replay(call: Call) -> Answer | None:
+    """The first answer to this call's Idempotency-Key, audited as a replay and committed; None if there is none."""
+    replay = check_idempotency_key(call) if call.idempotency_key is not None else None
+    if replay is not None:
+        _audit(call, "provision", replay.body.get("code", ""), replay.body.get("provisioning_id"), replay.status,
+               replayed=True)
+        db.session.commit()
+    return replay
+
+
 def count_rate(call: Call) -> None:
     settings = call.settings
     limit, window = settings.provisioning_requests_per_ods_code, settings.provisioning_rate_window_seconds
@@ -172,11 +182,8 @@ def provision(client, raw: bytes, content_type: str, idempotency_key: str | None
     call = Call(client, settings, raw, content_type, idempotency_key, actor)
     try:
         read_body(call)
-        replay = check_idempotency_key(call)
+        replay = _replay(call)
         if replay is not None:
-            _audit(call, "provision", replay.body.get("code", ""), replay.body.get("provisioning_id"), replay.status,
-                   replayed=True)
-            db.session.commit()
             return replay
         for step in STEPS:
             step(call)
@@ -186,11 +193,8 @@ def provision(client, raw: bytes, content_type: str, idempotency_key: str | None
         if refusal.code in KEPT and call.idempotency_key:
             # A retry racing the first call with this key may have lost to it (the first's request is why
             # this one is refused): it gets the first answer.
-            replay = check_idempotency_key(call)
+            replay = _replay(call)
             if replay is not None:
-                _audit(call, "provision", replay.body.get("code", ""), replay.body.get("provisioning_id"),
-                       replay.status, replayed=True)
-                db.session.commit()
                 return replay
         answer = _refused(refusal)
         kept = _keep(call, answer) if refusal.code in KEPT else None
@@ -233,11 +237,8 @@ def _record(call: Call) -> Answer:
     except IntegrityError:
         # A retry with the same key, or another request for the same person, committed first.
         db.session.rollback()
-        replay = check_idempotency_key(call) if call.idempotency_key else None
+        replay = _replay(call)
         if replay is not None:
-            _audit(call, "provision", replay.body.get("code", ""), replay.body.get("provisioning_id"), replay.status,
-                   replayed=True)
-            db.session.commit()
             return replay
         answer = _refused(Refusal(errors.PENDING_REQUEST))
         _audit(call, "provision", errors.PENDING_REQUEST, None, answer.status)
@@ -262,12 +263,7 @@ def _keep(call: Call, answer: Answer, *, commit: bool = True) -> Answer | None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        replay = check_idempotency_key(call)
-        if replay is not None:
-            _audit(call, "provision", replay.body.get("code", ""), replay.body.get("provisioning_id"), replay.status,
-                   replayed=True)
-            db.session.commit()
-        return replay
+        return _replay(call)
     return answer
 
 

@@ -256,6 +256,13 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_no_second_email(app
     assert "different body" in different.get_json()["description"]
 
 
+@pytest.mark.parametrize("key", ["", "k" * 256, "caf\u00e9"])
+def test_an_idempotency_key_that_is_not_1_to_255_printable_ascii_characters_is_11010(system, key):
+    response = system.provision(body_for(case("accented_names_jose")), headers={"Idempotency-Key": key})
+    assert response.status_code == 400 and _code(response) == "11010" and "Idempotency-Key" in \
+        response.get_json()["description"]
+
+
 def test_a_refusal_is_kept_for_its_key_too(app, system, person):
     someone = case("accented_given_name_zoe")
     person("P9", nhs_number=someone["nhs_number"])

@@ -75,3 +75,16 @@ def audit_actions(app, **filters) -> list[str]:
 
     with app.app_context():
         return [event.action for event in reversed(audit.of(1000, **filters))]
+
+
+def health_professional(app, client, ods_codes=("A12345",)):
+    """A health professional of these organisations, logged in on ``client``."""
+    from idp.extensions import db
+    from idp.models import StaffMember
+
+    member, secret, password = staff_member(app, roles=["health_professional"])
+    with app.app_context():
+        db.session.get(StaffMember, member.id).ods_codes = list(ods_codes)
+        db.session.commit()
+    staff_login(client, member, password, secret)
+    return member

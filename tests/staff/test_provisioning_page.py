@@ -3,20 +3,12 @@ own system makes the same request, through the same rules and both audits."""
 from __future__ import annotations
 
 from proofing.journey_support import case
-from staff.support import staff_csrf, staff_login, staff_member
+from staff.support import health_professional, staff_csrf
 from support import outbox
 
 
 def _professional(app, client, ods_codes=("A12345",)):
-    member, secret, password = staff_member(app, roles=["health_professional"])
-    from idp.extensions import db
-    from idp.models import StaffMember
-
-    with app.app_context():
-        db.session.get(StaffMember, member.id).ods_codes = list(ods_codes)
-        db.session.commit()
-    staff_login(client, member, password, secret)
-    return member
+    return health_professional(app, client, ods_codes)
 
 
 def _events(app, action):
