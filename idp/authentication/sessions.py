@@ -16,12 +16,13 @@ from flask import session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from ..areas.area import for_surface
+from ..areas.sessions import AreaSessionData, open_area_session, save_area_session
 from ..clock import now
 from ..extensions import db
 from ..levels import AuthenticationComponent
 from ..models import BrowserSession
-from ..staff.sessions import StaffSessionData, open_staff_session, save_staff_session
-from ..surfaces import Surface, surface_of
+from ..surfaces import surface_of
 
 
 
@@ -72,8 +73,9 @@ class ServerSideSession(CallbackDict, SessionMixin):
 class ServerSideSessionInterface(SessionInterface):
     def open_session(self, app, request):
         surface = surface_of(request.path, app)
-        if surface is Surface.STAFF_PAGE:  # the staff area's own session: the patients' cookie is never read there
-            return open_staff_session(app, request)
+        area = for_surface(surface)
+        if area is not None:  # the staff area's or portal's own session: the patients' cookie is never read there
+            return open_area_session(area, app, request)
         if not surface.has_browser_session:  # APIs and documents: skip the lookup
             return ServerSideSession(sessionless=True)
         key = request.cookies.get(self.get_cookie_name(app))
@@ -91,8 +93,8 @@ class ServerSideSessionInterface(SessionInterface):
         The row's ``expires_at`` is fixed when it is created, counted from the login, and activity never
         moves it (IDP_SESSION_TTL is an absolute lifetime: NIST SP 800-63B 4.2.3, ASVS 3.3).
         """
-        if isinstance(sess, StaffSessionData):
-            return save_staff_session(app, sess, response)
+        if isinstance(sess, AreaSessionData):
+            return save_area_session(app, sess, response)
         if sess.sessionless:
             return
         current = now()

@@ -13,7 +13,8 @@ from flask import g, redirect, request, session, url_for
 from ..extensions import db
 from ..i18n import N_
 from ..models import StaffMember
-from .sessions import StaffSessionData
+from ..areas.sessions import current_member_id
+from .area import STAFF
 
 ID_CHECKER = "id_checker"
 HEALTH_PROFESSIONAL = "health_professional"
@@ -27,7 +28,7 @@ NO_ACCESS = N_("You do not have access to this page")
 def current_staff() -> StaffMember | None:
     """The active member this staff session belongs to, proven by both factors; None otherwise."""
     if "staff_member" not in g:
-        member_id = session.staff_member_id if isinstance(session, StaffSessionData) else None
+        member_id = current_member_id(STAFF)
         member = db.session.get(StaffMember, member_id) if member_id else None
         g.staff_member = member if member is not None and member.status == "active" else None
     return g.staff_member

@@ -1,119 +1,25 @@
-"""How a staff member proves who they are: a password, then always an authenticator app (RFC 6238); never SMS.
-
-Both checks are throttled per account and per source address (NIST SP 800-63B 5.2.2) with the
-patients' throttle, under subjects of their own. An unknown email is checked against a dummy hash,
-and a disabled or not-yet-set-up account fails like a wrong password, so no answer tells them apart.
-"""
+"""How a staff member proves who they are (``idp.areas.factors``): a password, then always an authenticator
+app (RFC 6238); never SMS. Throttled under the staff area's own subjects."""
 from __future__ import annotations
 
-from sqlalchemy import update
-
-from .. import sealing
-from ..authentication import throttle
-from ..authentication.factors import totp
-from ..authentication.factors.password import MAX_LENGTH, Outcome
-from ..authentication.one_time_codes import FAILURES_PER_JOURNEY, FAILURES_PER_SOURCE, CodeCheck
-from ..authentication.passwords import verify_password
-from ..clock import now
-from ..extensions import db
-from ..models import StaffMember
-from .members import find
+from ..areas import factors
+from ..areas.factors import CodeCheck, Outcome
+from .area import STAFF
 
 __all__ = ["Outcome", "CodeCheck", "check_password", "check_code", "seal", "enrolment"]
 
 
-def check_password(email: str, password: str, source: str, settings) -> tuple[Outcome, StaffMember | None]:
-    """(outcome, the account the email names if it is a staff account's); OK only for an active member."""
-    member = find(email or "")
-    account_key = throttle.subject("staff-login-account", (member.email if member else email or "").lower())
-    source_key = throttle.subject("staff-login-source", source)
-    window = settings.login_lockout_seconds
-    per_account, per_source = settings.login_attempts_per_account, settings.login_attempts_per_source
-    # Counted before checking, so parallel guesses cannot slip past the limit.
-    if (throttle.is_locked(source_key, per_source, window) or throttle.is_locked(account_key, per_account, window)
-            or throttle.count_attempt(account_key, per_account, window) > per_account):
-        return Outcome.THROTTLED, member
-    usable = member is not None and member.status == "active" and len(password) <= MAX_LENGTH
-    if not verify_password(member.password_hash if usable else None, password[:MAX_LENGTH]):
-        throttle.count_attempt(source_key, per_source, window)
-        return Outcome.WRONG, member
-    throttle.clear(account_key)
-    return Outcome.OK, member
+def check_password(email: str, password: str, source: str, settings):
+    return factors.check_password(STAFF, email, password, source, settings)
 
 
-def check_code(member: StaffMember, code: str, source: str, settings) -> CodeCheck:
-    """The authenticator app's code: within the drift, newer than the last step used (RFC 6238 5.2), throttled."""
-    window = settings.login_lockout_seconds
-    member_key = throttle.subject("staff-totp", member.id)
-    source_key = throttle.subject("staff-code-source", source)
-    if throttle.is_locked(member_key, FAILURES_PER_JOURNEY, window) or throttle.is_locked(
-            source_key, FAILURES_PER_SOURCE, window) or is_blocked(member):
-        return CodeCheck.THROTTLED
-    if _accept(member, code, settings):
-        throttle.clear(member_key)
-        if member.totp_failures:
-            member.totp_failures = 0
-            db.session.commit()
-        return CodeCheck.OK
-    # Wrong codes in a row, whatever the time between them (NIST SP 800-63B 5.2.2): the window above slows
-    # guessing, this stops it, until an administrator resets the account.
-    db.session.execute(update(StaffMember).where(StaffMember.id == member.id)
-                       .values(totp_failures=StaffMember.totp_failures + 1))
-    db.session.commit()
-    db.session.refresh(member)
-    if is_blocked(member):
-        from . import audit
-
-        audit.record("login.blocked", member=member, reason="too many wrong authenticator codes in a row")
-        db.session.commit()
-        return CodeCheck.THROTTLED
-    throttle.count_attempt(source_key, FAILURES_PER_SOURCE, window)
-    if throttle.count_attempt(member_key, FAILURES_PER_JOURNEY, window) >= FAILURES_PER_JOURNEY:
-        return CodeCheck.THROTTLED
-    return CodeCheck.WRONG
+def check_code(member, code: str, source: str, settings) -> CodeCheck:
+    return factors.check_code(STAFF, member, code, source, settings)
 
 
-MAX_CONSECUTIVE_FAILURES = 100  # as the patients' authenticator app (idp/authentication/factors/totp.py)
-
-
-def is_blocked(member: StaffMember) -> bool:
-    return (member.totp_failures or 0) >= MAX_CONSECUTIVE_FAILURES
-
-
-def _accept(member: StaffMember, code: str, settings) -> bool:
-    if not member.totp_secret_sealed or member.status != "active":
-        return False
-    step = totp.matching_step(_unseal(settings, member.totp_secret_sealed), code)
-    # RFC 6238 5.2: a code once accepted is never accepted again. One conditional UPDATE: two racing requests
-    # with one code cannot both win.
-    accepted = step is not None and db.session.execute(
-        update(StaffMember)
-        .where(StaffMember.id == member.id,
-               (StaffMember.totp_last_used_step.is_(None)) | (StaffMember.totp_last_used_step < step))
-        .values(totp_last_used_step=step, last_login_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    db.session.commit()
-    return accepted
-
-
-def enrolment(member: StaffMember, settings, secret: str | None = None) -> totp.Enrolment:
-    """The authenticator app's key for a member setting up, listed in the app as the staff area's."""
-    return totp.enrolment_for(member.email, f"{settings.service_name} staff", secret)
-
-
-def confirming_step(secret: str, code: str) -> int | None:
-    """The step a set-up code proves (it then counts as used: it cannot log in a second time)."""
-    return totp.matching_step(secret, code)
-
-
-def _fernet(settings):
-    return sealing.fernet(settings.secret_key, b"idp-staff-authenticator")
+def enrolment(member, settings, secret: str | None = None):
+    return factors.enrolment(STAFF, member, settings, secret)
 
 
 def seal(settings, secret: str) -> str:
-    return _fernet(settings).encrypt(secret.encode()).decode()
-
-
-def _unseal(settings, sealed: str) -> str:
-    return _fernet(settings).decrypt(sealed.encode()).decode()
+    return factors.seal(STAFF, settings, secret)
