@@ -86,7 +86,10 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .protocol.endpoints import bp as protocol_bp
     from .staff import admin, id_checks, in_person, views as staff_views  # noqa: F401 - each module adds its views
     from .staff import provisioning as staff_provisioning  # noqa: F401
+    from .staff import client_requests  # noqa: F401 - admins approve integrators' clients
     from .staff.blueprint import bp as staff_bp
+    from .developer import views as developer_views  # noqa: F401 - the portal's pages
+    from .developer.blueprint import bp as developer_bp
     from .provisioning.api import bp as provisioning_api_bp
     from .provisioning.pages import bp as provisioning_claim_bp
 
@@ -96,6 +99,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(accounts_bp)
     app.register_blueprint(proofing_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(developer_bp)
     app.register_blueprint(provisioning_api_bp)
     app.register_blueprint(provisioning_claim_bp)
     surfaces.install(app)  # after every blueprint: sessions, errors and headers read it

@@ -125,6 +125,8 @@ class Settings:
     # The staff area (idp/staff): its own session, ended after 15 idle minutes and at most 8 hours after login.
     staff_idle_seconds: int = 900
     staff_session_max_seconds: int = 8 * 3600
+    developer_idle_seconds: int = 1800
+    developer_session_max_seconds: int = 12 * 3600
     # The account provisioning API (idp/provisioning): calls per ODS code per window, across every process.
     provisioning_requests_per_ods_code: int = 60
     provisioning_rate_window_seconds: int = 60
@@ -190,6 +192,8 @@ class Settings:
             photo_id_expiry_seconds=_int(env, "IDP_PHOTO_ID_EXPIRY_SECONDS", 7 * 24 * 3600),
             staff_idle_seconds=_int(env, "IDP_STAFF_IDLE_SECONDS", 900),
             staff_session_max_seconds=_int(env, "IDP_STAFF_SESSION_MAX_SECONDS", 8 * 3600),
+            developer_idle_seconds=_int(env, "IDP_DEVELOPER_IDLE_SECONDS", 1800),
+            developer_session_max_seconds=_int(env, "IDP_DEVELOPER_SESSION_MAX_SECONDS", 12 * 3600),
             provisioning_requests_per_ods_code=_int(env, "IDP_PROVISIONING_REQUESTS_PER_ODS_CODE", 60),
             provisioning_rate_window_seconds=_int(env, "IDP_PROVISIONING_RATE_WINDOW_SECONDS", 60),
         )
@@ -235,6 +239,8 @@ class Settings:
             raise ConfigurationError("IDP_PROVISIONING_REQUESTS_PER_ODS_CODE and _RATE_WINDOW_SECONDS must be positive")
         if self.staff_idle_seconds <= 0 or self.staff_session_max_seconds <= 0:
             raise ConfigurationError("IDP_STAFF_IDLE_SECONDS and IDP_STAFF_SESSION_MAX_SECONDS must be positive")
+        if self.developer_idle_seconds <= 0 or self.developer_session_max_seconds <= 0:
+            raise ConfigurationError("IDP_DEVELOPER_IDLE_SECONDS and IDP_DEVELOPER_SESSION_MAX_SECONDS must be positive")
         from .notifications.adapters import configuration_problems  # each adapter knows what it needs
 
         problems = configuration_problems(self)
@@ -280,6 +286,7 @@ class Settings:
             "SESSION_COOKIE_SECURE": secure,
             # The staff area's own cookie (idp/staff/sessions.py): never the patients' session.
             "STAFF_SESSION_COOKIE_NAME": "__Host-idp_staff" if secure else "idp_staff",
+            "DEVELOPER_SESSION_COOKIE_NAME": "__Host-idp_developer" if secure else "idp_developer",  # the portal's
             "PERMANENT_SESSION_LIFETIME": self.session_ttl,
             "MAX_CONTENT_LENGTH": 64 * 1024,
             "WTF_CSRF_TIME_LIMIT": None,  # bound to the server-side session instead

@@ -44,7 +44,8 @@ def nhs_number_is_valid(value: str) -> bool:
 
 
 def add_test_person(settings, *, email, password, phone=None, level="P0", nhs_number=None, given_name=None,
-                    family_name=None, birthdate=None, postcode=None, gp_ods_code=None) -> Person:
+                    family_name=None, birthdate=None, postcode=None, gp_ods_code=None,
+                    checked_by: str = "operator:cli", test_person_of: str | None = None) -> Person:
     if settings.env == "live":
         raise TestPersonError("test people cannot be created when IDP_ENV is live")
     email = Person.normalise_email(email)
@@ -68,12 +69,13 @@ def add_test_person(settings, *, email, password, phone=None, level="P0", nhs_nu
     if nhs_number and Person.query.filter_by(nhs_number=nhs_number).first() is not None:
         raise TestPersonError(f"NHS number {nhs_number} already belongs to another account")
     person = Person(email=email, email_verified=True, password_hash=hash_password(password), phone_number=phone,
-                    phone_number_verified=bool(phone), proofing_level="P0", is_test_person=True)
+                    phone_number_verified=bool(phone), proofing_level="P0", is_test_person=True,
+                    test_person_of=test_person_of)
     db.session.add(person)
     db.session.commit()
     if level != "P0":
         set_test_level(person, level, nhs_number=nhs_number, given_name=given_name, family_name=family_name,
-                       birthdate=birthdate, postcode=postcode, gp_ods_code=gp_ods_code)
+                       birthdate=birthdate, postcode=postcode, gp_ods_code=gp_ods_code, checked_by=checked_by)
     return person
 
 
@@ -87,8 +89,10 @@ def set_test_level(person, level: str, *, nhs_number, given_name, family_name, b
     stated = PdsRecord(nhs_number=nhs_number, version="", names=(PdsName(tuple((given_name or "").split()), family_name),),
                        birthdate=birthdate, postcode=postcode, mobile=person.phone_number, landline=None,
                        gp_ods_code=gp_ods_code)
+    reason = ("made by an integrator in the portal as a sandpit test person" if checked_by.startswith("developer:")
+              else "set by an operator from the command line")
     proof = evidence.new(route="operator", outcome="level_set", checked_by=checked_by, level=level,
-                         nhs_number=nhs_number, reason="set by an operator from the command line")
+                         nhs_number=nhs_number, reason=reason)
     return raise_level(person, level, proof, record=stated)
 
 

@@ -17,15 +17,16 @@ class Surface(str, enum.Enum):
     API = "api"
     DOCUMENT = "document"
     STAFF_PAGE = "staff_page"  # pages for staff: HTML like a page, but their own session (idp/staff)
+    DEVELOPER_PAGE = "developer_page"  # the integrator portal: HTML, its own session (idp/developer)
 
     @property
     def is_page(self) -> bool:
         """For a person in a browser: HTML errors, CSRF."""
-        return self in (Surface.PAGE, Surface.STAFF_PAGE)
+        return self in (Surface.PAGE, Surface.STAFF_PAGE, Surface.DEVELOPER_PAGE)
 
     @property
     def has_browser_session(self) -> bool:
-        """The patients' browser session; staff pages never read or write it."""
+        """The patients' browser session; staff and portal pages never read or write it."""
         return self is Surface.PAGE
 
 

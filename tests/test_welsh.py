@@ -16,6 +16,10 @@ from support import ISSUER, PASSWORD, callback_params, csrf_from, follow_to_rp
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
+# The integrator portal and the staff pages that approve its clients are for organisations' developers and
+# NHS login's own admins, in English (as NHS login's own portal is); patients' and staff's journeys are bilingual.
+ENGLISH_ONLY = ("idp/developer/", "templates/developer/", "idp/staff/client_requests.py",
+                "templates/staff/client_request")
 
 
 def html_lang(html: str) -> str:
@@ -182,6 +186,8 @@ def extracted() -> dict[str, str]:
     method_map = [("idp/**.py", "python"), ("templates/**.html", "jinja2")]
     found = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(str(REPO), method_map):
+        if filename.startswith(ENGLISH_ONLY):
+            continue
         if isinstance(message, str):
             found.setdefault(message, filename)
     return found

@@ -3,6 +3,7 @@ from .authenticators import AuthenticatorApp, Passkey, WebAuthnUser
 from .clients import Client
 from .codes import FactorFailures, OneTimeCode, RememberedDevice
 from .consent import ClientUserMetadata, Consent
+from .developer import ClientRequest, DeveloperAuditEvent, Integrator, IntegratorSession, Organisation, Service
 from .grants import AuthorizationCode, Grant, IssuedToken
 from .jobs import Job
 from .keys import SigningKey
@@ -49,4 +50,10 @@ __all__ = [
     "ProvisioningRequest",
     "ProvisioningIdempotency",
     "ProvisioningAuditEvent",
+    "Organisation",
+    "Integrator",
+    "IntegratorSession",
+    "Service",
+    "ClientRequest",
+    "DeveloperAuditEvent",
 ]

@@ -56,6 +56,10 @@ class Client(db.Model, ClientMixin):
     registered_dynamically = db.Column(db.Boolean, nullable=False, default=False)
     extra_metadata = db.Column(JSON, nullable=False, default=dict)  # other RFC 7591 metadata (contacts, logo_uri...)
     source = db.Column(db.String(200))  # file it was synced from, if declarative
+    service_id = db.Column(db.String(36), index=True)  # the integrator portal's service it belongs to, if any
+    # What an admin approved (scopes, vectors, redirect and logout URIs) for an integration or live client made
+    # in the portal: its integrator may change it only within this. None: no approval bounds it.
+    approved = db.Column(JSON)
     created_at = db.Column(db.Integer, nullable=False, default=now)
     updated_at = db.Column(db.Integer, nullable=False, default=now, onupdate=now)
 

@@ -30,6 +30,7 @@ class Person(db.Model):
     postcode = db.Column(db.String(10))
     gp_ods_code = db.Column(db.String(10))
     is_test_person = db.Column(db.Boolean, nullable=False, default=False)
+    test_person_of = db.Column(db.String(36), index=True)  # the portal organisation that made this test person
     created_at = db.Column(db.Integer, nullable=False, default=now)
     updated_at = db.Column(db.Integer, nullable=False, default=now, onupdate=now)
 

@@ -292,5 +292,76 @@ _TEMPLATES = (
                    + _NOT_YOU_CY),
         },
     ),
+    # Issue 11: the integrator portal. Integrators are organisations' developers; Welsh is kept for parity.
+    Template(
+        "developer_set_up",
+        email={
+            "en": ("Set up your account for the NHS login integrator portal",
+                   "You signed up ((organisation)) for the NHS login integrator portal.\n\n"
+                   "Set up your account within 72 hours with this link. It works once:\n((link))\n\n"
+                   "If you did not sign up, you can ignore this email."),
+            "cy": ("Sefydlwch eich cyfrif ar gyfer porth integreiddwyr NHS login",
+                   "Gwnaethoch gofrestru ((organisation)) ar gyfer porth integreiddwyr NHS login.\n\n"
+                   "Sefydlwch eich cyfrif o fewn 72 awr gyda'r ddolen hon. Mae'n gweithio unwaith:\n((link))\n\n"
+                   "Os na wnaethoch gofrestru, gallwch anwybyddu'r e-bost hwn."),
+        },
+    ),
+    Template(
+        "developer_invitation",
+        email={
+            "en": ("You have been invited to the NHS login integrator portal",
+                   "A member of ((organisation)) has invited you to the NHS login integrator portal.\n\n"
+                   "Set up your account within 72 hours with this link. It works once:\n((link))"),
+            "cy": ("Rydych wedi cael gwahoddiad i borth integreiddwyr NHS login",
+                   "Mae aelod o ((organisation)) wedi eich gwahodd i borth integreiddwyr NHS login.\n\n"
+                   "Sefydlwch eich cyfrif o fewn 72 awr gyda'r ddolen hon. Mae'n gweithio unwaith:\n((link))"),
+        },
+    ),
+    Template(
+        "developer_account_exists",
+        email={
+            "en": ("You already have an NHS login integrator portal account",
+                   "Someone tried to sign up or invite this email address to the NHS login integrator portal, "
+                   "but it already has an account.\n\nLog in here: ((link))\n\n"
+                   "If this was not you, you can ignore this email."),
+            "cy": ("Mae gennych gyfrif porth integreiddwyr NHS login yn barod",
+                   "Ceisiodd rhywun gofrestru neu wahodd y cyfeiriad e-bost hwn i borth integreiddwyr NHS login, "
+                   "ond mae ganddo gyfrif yn barod.\n\nMewngofnodwch yma: ((link))\n\n"
+                   "Os nad chi oedd hyn, gallwch anwybyddu'r e-bost hwn."),
+        },
+    ),
+    Template(
+        "developer_request_approved",
+        email={
+            "en": ("Your client request has been approved",
+                   "A request from ((organisation)) for an NHS login client has been approved.\n\n"
+                   "Note from the reviewer: ((reason))\n\nSee the client and its configuration: ((link))"),
+            "cy": ("Mae eich cais am gleient wedi'i gymeradwyo",
+                   "Mae cais gan ((organisation)) am gleient NHS login wedi'i gymeradwyo.\n\n"
+                   "Nodyn gan yr adolygydd: ((reason))\n\nGweld y cleient a'i ffurfweddiad: ((link))"),
+        },
+    ),
+    Template(
+        "developer_request_rejected",
+        email={
+            "en": ("Your client request has not been approved",
+                   "A request from ((organisation)) for an NHS login client has not been approved.\n\n"
+                   "The reason: ((reason))\n\nYou can change the request and ask again: ((link))"),
+            "cy": ("Nid yw eich cais am gleient wedi'i gymeradwyo",
+                   "Nid yw cais gan ((organisation)) am gleient NHS login wedi'i gymeradwyo.\n\n"
+                   "Y rheswm: ((reason))\n\nGallwch newid y cais a gofyn eto: ((link))"),
+        },
+    ),
+    Template(
+        "developer_client_changed",
+        email={
+            "en": ("A client of your organisation was changed",
+                   "((reason))\n\nOrganisation: ((organisation))\nSee its settings: ((link))\n\n"
+                   "If you did not expect this change, tell the other members of your organisation straight away."),
+            "cy": ("Cafodd cleient eich sefydliad ei newid",
+                   "((reason))\n\nSefydliad: ((organisation))\nGweld ei osodiadau: ((link))\n\n"
+                   "Os nad oeddech yn disgwyl y newid hwn, dywedwch wrth aelodau eraill eich sefydliad ar unwaith."),
+        },
+    ),
 )
 TEMPLATES: dict[str, Template] = {template.name: template for template in _TEMPLATES}

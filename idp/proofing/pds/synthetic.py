@@ -146,7 +146,13 @@ def load(path) -> LoadResult:
         raise SyntheticSetError("no Patient resources in the file")
     try:
         db.session.execute(delete(SyntheticGpAccount))
-        db.session.execute(delete(SyntheticPatient))
+        # The integrator portal's sandpit test people keep their records (idp/developer/test_people.py).
+        from ...models import Person
+
+        kept = {n for (n,) in db.session.query(Person.nhs_number).filter(Person.test_person_of.isnot(None),
+                                                                          Person.nhs_number.isnot(None))}
+        db.session.execute(delete(SyntheticPatient).where(SyntheticPatient.nhs_number.notin_(kept)))
+        patients = [p for p in patients if p["nhs_number"] not in kept]
         db.session.execute(insert(SyntheticPatient), patients)
         if accounts:
             db.session.execute(insert(SyntheticGpAccount), accounts)

@@ -1,0 +1,1 @@
+"""The integrator portal (idp/developer): import the helpers as ``from developer.support import ...``."""
