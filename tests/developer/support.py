@@ -89,18 +89,19 @@ def add_service(client, **changes) -> str:
     return urlsplit(response.headers["Location"]).path.rsplit("/", 1)[1]
 
 
-def client_form(key, **changes) -> dict:
+def client_form(signing_key, **changes) -> dict:
+    """The client form with the public half of ``signing_key`` (None: no key); ``changes`` replace fields."""
     form = {"redirect_uris": "https://rp.example/callback", "post_logout_redirect_uris": "https://rp.example/logged-out",
-            "backchannel_logout_uri": "", "scopes": ["openid", "email"], "vectors": ["P9.Cp.Cd"],
-            "key_kind": "pem", "key": public_pem(key) if key is not None else "", "jwks_uri": "", "reason": ""}
+            "backchannel_logout_uri": "", "scopes": ["openid", "email"], "vectors": ["P9.Cp.Cd"], "key_kind": "pem",
+            "key": public_pem(signing_key) if signing_key is not None else "", "jwks_uri": "", "reason": ""}
     form.update(changes)
     return form
 
 
-def register_client(client, service_id, key, environment="sandpit", **changes):
+def register_client(client, service_id, signing_key, environment="sandpit", **changes):
     """Post the client form; returns the response (a redirect to the client, or to the service for a request)."""
     return client.post(f"/developer/services/{service_id}/clients/new?environment={environment}",
-                       data={**client_form(key, **changes), "environment": environment,
+                       data={**client_form(signing_key, **changes), "environment": environment,
                              "csrf_token": portal_csrf(client)})
 
 
