@@ -29,6 +29,7 @@ class ClientConfiguration:
     token_endpoint_auth_method: str = "private_key_jwt"
     token_endpoint_auth_signing_alg: str = "RS512"
     id_token_signed_response_alg: str = "RS512"
+    key_id: str | None = None  # the kid to name in assertions: the newest registered key's (OIDC Core 10.1)
 
     @property
     def redirect_uri(self) -> str:
@@ -40,7 +41,8 @@ class ClientConfiguration:
                 "post_logout_redirect_uris": list(self.post_logout_redirect_uris), "scope": self.scope,
                 "vtr": self.vtr, "token_endpoint_auth_method": self.token_endpoint_auth_method,
                 "token_endpoint_auth_signing_alg": self.token_endpoint_auth_signing_alg,
-                "id_token_signed_response_alg": self.id_token_signed_response_alg, "code_challenge_method": "S256"}
+                "id_token_signed_response_alg": self.id_token_signed_response_alg, "code_challenge_method": "S256",
+                **({"kid": self.key_id} if self.key_id else {})}
 
     def snippet(self, name: str) -> str:
         return _RENDER[name](self)
@@ -56,7 +58,20 @@ def for_client(client, settings) -> ClientConfiguration:
         post_logout_redirect_uris=tuple(client.post_logout_redirect_uris), scope=" ".join(client.scopes),
         vtr=json.dumps(list(client.vectors), separators=(",", ":")),
         token_endpoint_auth_method=client.auth_method, id_token_signed_response_alg=client.id_token_alg,
+        key_id=_newest_kid(client),
     )
+
+
+def _newest_kid(client) -> str | None:
+    """Assertions name their key, so a second key can be added and the first removed without a failed login."""
+    from ..protocol.client_keys import ClientKeyError
+    from .clients import keys_of
+
+    try:
+        keys = keys_of(client)
+    except ClientKeyError:  # an unreadable registered key: the snippet still shows, without a kid
+        return None
+    return keys[-1]["kid"] if keys else None
 
 
 def _python(c: ClientConfiguration) -> str:
@@ -74,6 +89,7 @@ REDIRECT_URI = {c.redirect_uri!r}
 SCOPE = {c.scope!r}
 VTR = {c.vtr!r}
 PRIVATE_KEY_FILE = "private-key.pem"  # the private half of the public key you registered; keep it secret
+KEY_ID = {c.key_id!r}  # its kid, named in every client assertion (needed while two keys are registered)
 
 metadata = requests.get(ISSUER + "/.well-known/openid-configuration", timeout=10).json()
 
@@ -85,7 +101,8 @@ def oauth_client() -> OAuth2Session:
                             token_endpoint_auth_method="private_key_jwt", code_challenge_method="S256")
     # A new assertion for each call, living 2 minutes (the provider refuses longer ones).
     session.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"], alg="RS512",
-                                                      claims={{"exp": int(time.time()) + 120}}))
+                                                      claims={{"exp": int(time.time()) + 120}},
+                                                      headers={{"kid": KEY_ID}} if KEY_ID else None))
     return session
 
 
@@ -115,6 +132,7 @@ const CLIENT_ID = {json.dumps(c.client_id)};
 const REDIRECT_URI = {json.dumps(c.redirect_uri)};
 const SCOPE = {json.dumps(c.scope)};
 const VTR = {json.dumps(c.vtr)};
+const KEY_ID = {json.dumps(c.key_id)}; // its kid, named in every client assertion
 
 // The private half of the public key you registered (PKCS #8 PEM); keep it secret.
 const pem = readFileSync("private-key.pem", "utf8");
@@ -122,7 +140,7 @@ const der = Buffer.from(pem.replace(/-----[^-]+-----/g, "").replace(/\\s+/g, "")
 const privateKey = await crypto.subtle.importKey(
   "pkcs8", der, {{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-512" }}, false, ["sign"]);
 
-const config = await client.discovery(ISSUER, CLIENT_ID, undefined, client.PrivateKeyJwt(privateKey));
+const config = await client.discovery(ISSUER, CLIENT_ID, undefined, client.PrivateKeyJwt(KEY_ID ? {{ key: privateKey, kid: KEY_ID }} : privateKey));
 
 export async function startLogin() {{
   // Keep these in the person's session until they come back.
@@ -161,7 +179,7 @@ const string ClientId = "{c.client_id}";
 const string Vtr = {vtr};
 var rsa = RSA.Create();
 rsa.ImportFromPem(File.ReadAllText("private-key.pem")); // the private half of the key you registered
-var signingKey = new SigningCredentials(new RsaSecurityKey(rsa), SecurityAlgorithms.RsaSha512);
+var signingKey = new SigningCredentials(new RsaSecurityKey(rsa) {{ KeyId = {json.dumps(c.key_id)} }}, SecurityAlgorithms.RsaSha512);
 
 builder.Services.AddAuthentication(options =>
     {{
@@ -228,7 +246,7 @@ SecurityFilterChain security(HttpSecurity http, ClientRegistrationRepository reg
     var assertions = new NimbusJwtClientAuthenticationParametersConverter<OAuth2AuthorizationCodeGrantRequest>(
         registration -> key);
     assertions.setJwtClientAssertionCustomizer(context -> {{
-        context.getHeaders().algorithm(SignatureAlgorithm.RS512);
+        context.getHeaders().algorithm(SignatureAlgorithm.RS512){"" if not c.key_id else f'.keyId("{c.key_id}")'};
         context.getClaims().expiresAt(Instant.now().plusSeconds(120));
     }});
     var tokens = new RestClientAuthorizationCodeTokenResponseClient();
