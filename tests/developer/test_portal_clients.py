@@ -166,8 +166,9 @@ def test_integration_needs_an_admin_and_the_client_then_works(app, client, porta
     assert decided.status == "approved" and decided.decided_by == admin.id and decided.client_id
     approved = _client(app, decided.client_id)
     assert approved.environment == "integration" and approved.approved["scopes"] == ["openid", "email"]
-    login = _rp(app, approved.client_id, rp_key).login_flow(person("P9"), vtr='["P9.Cp.Cd"]')
-    assert _rp(app, approved.client_id, rp_key).token(login["code"]).status_code == 200
+    rp = _rp(app, approved.client_id, rp_key)
+    login = rp.login_flow(person("P9"), vtr='["P9.Cp.Cd"]')
+    assert rp.token(login["code"]).status_code == 200
     # The organisation was told, and both audits have the decision.
     [email] = [m for m in outbox(app, member.email) if m.template == "developer_request_approved"]
     assert "Checked the purpose with the organisation." in email.body
