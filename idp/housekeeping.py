@@ -15,6 +15,7 @@ from .proofing.routes import photo_id_video
 from .protocol.client_auth import prune_used_assertions
 from .protocol.pushed_requests import prune_pushed_requests
 from .provisioning.requests import expire_due as expire_provisioning_requests
+from .developer.sessions import prune_expired_developer_sessions
 from .staff.sessions import prune_expired_staff_sessions
 
 GRACE_SECONDS = 24 * 3600
@@ -39,6 +40,7 @@ def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
     }
     db.session.commit()
     counts["staff_sessions"] = prune_expired_staff_sessions()
+    counts["developer_sessions"] = prune_expired_developer_sessions()
     counts["expired_provisioning_requests"] = expire_provisioning_requests()
     # Photos and videos nobody decided on in time are deleted, and the people waiting are told.
     counts["expired_photo_id_submissions"] = photo_id_video.expire()

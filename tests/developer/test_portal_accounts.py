@@ -193,3 +193,21 @@ def test_portal_pages_are_never_cached(app, client):
     logged_in_integrator(app, client)
     response = client.get("/developer/")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_housekeeping_deletes_portal_sessions_that_have_ended(app, client):
+    from datetime import datetime, timedelta, timezone
+
+    from freezegun import freeze_time
+
+    from idp.models import IntegratorSession
+
+    with freeze_time(datetime.now(timezone.utc)) as frozen:
+        logged_in_integrator(app, client)
+        with app.app_context():
+            assert IntegratorSession.query.count() == 1
+        frozen.tick(timedelta(hours=1))
+        result = app.test_cli_runner().invoke(args=["housekeeping"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            assert IntegratorSession.query.count() == 0
