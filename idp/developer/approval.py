@@ -12,10 +12,10 @@ from ..levels import ProofingLevel, parse_vector_list
 
 SELF_SERVICE_ENVIRONMENTS = ("sandpit",)  # live at once, with synthetic data only (interface.md "Environments")
 # Bounded by the approval: an approved client may narrow these, never widen them.
-BOUNDED = ("scopes", "vectors", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri")
+BOUNDED = ("scopes", "vectors", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri", "ods_codes")
 FIELD_NAMES = {"scopes": "Scopes", "vectors": "Vectors of trust", "redirect_uris": "Redirect URIs",
                "post_logout_redirect_uris": "Post-logout redirect URIs",
-               "backchannel_logout_uri": "Back-channel logout URI"}
+               "backchannel_logout_uri": "Back-channel logout URI", "ods_codes": "ODS codes (provisioning)"}
 
 
 def needs_approval(environment: str) -> bool:

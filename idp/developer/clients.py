@@ -12,7 +12,7 @@ from .. import notifications
 from ..clock import now
 from ..extensions import db
 from ..models import Client, ClientRequest, Integrator, Service
-from ..models.clients import CLIENT_ENVIRONMENTS
+from ..models.clients import CLIENT_ENVIRONMENTS, PROVISIONING
 from ..protocol import registration
 from ..protocol.claims import SUPPORTED_SCOPES
 from ..protocol.client_keys import ClientKeyError, key_set, pem_key
@@ -36,8 +36,11 @@ def _lines(value) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
-def form_fields(form) -> dict:
-    """The client form as registration fields (``registration.normalise`` names)."""
+def form_fields(form, kind: str | None = None) -> dict:
+    """The client form as registration fields (``registration.normalise`` names): a relying party's, or a staff
+    system's (kind ``provisioning``: the ODS codes it acts for, nothing that logs a person in)."""
+    if (kind or form.get("kind")) == PROVISIONING:
+        return {"kind": PROVISIONING, "ods_codes": (form.get("ods_codes") or "").replace(",", " ").split()}
     return {"redirect_uris": _lines(form.get("redirect_uris")),
             "post_logout_redirect_uris": _lines(form.get("post_logout_redirect_uris")),
             "backchannel_logout_uri": (form.get("backchannel_logout_uri") or "").strip() or None,
@@ -254,6 +257,12 @@ def decide(request: ClientRequest, approve: bool, note: str | None, staff_email:
     client = _approve(request, client_id, settings)
     db.session.refresh(request)
     return client
+
+
+def asked(request: ClientRequest, settings) -> dict:
+    """What a request would register, normalised as registration will (the staff review compares it)."""
+    current = db.session.get(Client, request.client_id) if request.client_id else None
+    return _checked({**(current.to_dict() if current else {}), **request.fields}, None, settings)
 
 
 def _approve(request: ClientRequest, client_id: str, settings) -> Client:

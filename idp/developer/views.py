@@ -146,7 +146,7 @@ def new_client(service_id):
     found = own_service(service_id)
     environment = request.values.get("environment") or "sandpit"
     if request.method == "GET":
-        form = {"scopes": ["openid"], "vectors": list(found.vectors), "key_kind": "pem"}
+        form = {"scopes": ["openid"], "vectors": list(found.vectors), "key_kind": "pem", "kind": "relying_party"}
         return _client_form("developer/client_new.html", service=found, environment=environment, form=form,
                             errors=[], environments=clients.offered(_settings()),
                             needs_approval=approval.needs_approval(environment))
@@ -167,11 +167,11 @@ def new_client(service_id):
 # --- a client -----------------------------------------------------------------------------------------------
 def _client_page(client, service, status=200, **context):
     settings = _settings()
-    configuration = for_client(client, settings)
+    configuration = None if client.is_provisioning else for_client(client, settings)
     pending = ClientRequest.query.filter_by(client_id=client.client_id, status="pending").first()
     return render_template(
-        "developer/client.html", client=client, service=service, configuration=configuration,
-        snippets=[(name, SNIPPET_NAMES[name], configuration.snippet(name)) for name in SNIPPETS],
+        "developer/client.html", client=client, service=service, configuration=configuration, issuer=settings.issuer,
+        snippets=[(name, SNIPPET_NAMES[name], configuration.snippet(name)) for name in SNIPPETS] if configuration else [],
         keys=[(k, clients.describe(k)) for k in clients.keys_of(client)], pending=pending,
         try_it=session.get("try_it") if (session.get("try_it") or {}).get("client_id") == client.client_id else None,
         test_people=test_people.of(service.organisation_id) if client.environment == "sandpit" else [],
@@ -194,10 +194,10 @@ def edit_client(client_id):
         form = {"redirect_uris": "\n".join(found.redirect_uris),
                 "post_logout_redirect_uris": "\n".join(found.post_logout_redirect_uris),
                 "backchannel_logout_uri": found.backchannel_logout_uri or "", "scopes": list(found.scopes),
-                "vectors": list(found.vectors)}
+                "vectors": list(found.vectors), "ods_codes": " ".join(found.ods_codes or ())}
         return _client_form("developer/client_edit.html", client=found, service=service_, form=form, errors=[])
     try:
-        result = clients.change(current_integrator(), found, clients.form_fields(request.form),
+        result = clients.change(current_integrator(), found, clients.form_fields(request.form, found.kind),
                                 request.form.get("reason"), _settings())
     except PortalError as exc:
         form = {**request.form.to_dict(), "scopes": request.form.getlist("scopes"),
@@ -240,9 +240,9 @@ def try_it(client_id):
     """A sandpit login against the client's own redirect URI: PKCE, state and nonce made here and shown on the
     client's page, so the integrator can exchange the code their redirect URI receives with their own key."""
     found, service_ = own_client(client_id)
-    if found.environment != "sandpit":
+    if found.environment != "sandpit" or found.is_provisioning:
         return _client_page(found, service_, 400, errors=[{"field": None, "message":
-                                                           "Try it is for sandpit clients, with test people"}])
+                                                           "Try it is for sandpit relying parties, with test people"}])
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)

@@ -30,11 +30,10 @@ def _review(found: ClientRequest, errors=(), status=200):
     service = db.session.get(Service, found.service_id)
     organisation = db.session.get(Organisation, service.organisation_id)
     current = db.session.get(Client, found.client_id) if found.client_id else None
-    asked = {**(current.to_dict() if current else {}), **found.fields}
-    values = {"scopes": asked.get("scope") if isinstance(asked.get("scope"), list) else (asked.get("scope") or "").split(),
-              "vectors": asked.get("vtr") or [], "redirect_uris": asked.get("redirect_uris") or [],
-              "post_logout_redirect_uris": asked.get("post_logout_redirect_uris") or [],
-              "backchannel_logout_uri": asked.get("backchannel_logout_uri")}
+    try:
+        values = clients.asked(found, current_app.extensions["idp"].settings)
+    except PortalError as exc:  # no longer registrable (a rule changed since): shown, and approval will say so
+        values, errors = {}, [*errors, {"field": "decision", "message": str(exc)}]
     requester = db.session.get(Integrator, found.requested_by)
     return render_template("staff/client_request.html", found=found, service=service, organisation=organisation,
                            current=current, requester=requester,

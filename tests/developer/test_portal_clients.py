@@ -340,3 +340,46 @@ def test_another_organisations_services_and_clients_are_not_found(app, client, p
         assert stranger.get(path).status_code == 404, path
     assert stranger.post(f"/developer/clients/{client_id}/try-it",
                          data={"csrf_token": portal_csrf(stranger)}).status_code == 404
+
+
+# --- staff systems (provisioning clients) ---------------------------------------------------------------------
+def _provisioning_token(app, client_id, key):
+    rp = _rp(app, client_id, key)
+    form, headers = rp.auth()
+    return rp.http.post("/token", data={"grant_type": "client_credentials", "scope": "provisioning", **form},
+                        headers=headers)
+
+
+def test_a_staff_system_registers_as_a_provisioning_client_and_gets_its_token(app, client, portal, rp_key):
+    _, service_id = portal
+    response = register_client(client, service_id, rp_key, kind="provisioning", ods_codes="A12345 b67890")
+    client_id = client_id_from(response)
+    registered = _client(app, client_id)
+    assert registered.is_provisioning and registered.ods_codes == ["A12345", "B67890"] and not registered.redirect_uris
+    page = client.get(f"/developer/clients/{client_id}").get_data(as_text=True)
+    assert '<code data-name="grant_type">client_credentials</code>' in page and "Try it" not in page
+    token = _provisioning_token(app, client_id, rp_key)
+    assert token.status_code == 200 and token.get_json()["scope"] == "provisioning"
+    bad = register_client(client, service_id, rp_key, kind="provisioning", ods_codes="not-an-ods-code")
+    assert bad.status_code == 400 and "is not an ODS code" in bad.get_data(as_text=True)
+
+
+def test_provisioning_in_integration_is_flagged_and_more_ods_codes_need_a_new_approval(app, client, portal, rp_key):
+    _, service_id = portal
+    without = register_client(client, service_id, rp_key, environment="integration", kind="provisioning",
+                              ods_codes="A12345")
+    assert without.status_code == 400 and "provisioning: creating NHS logins" in without.get_data(as_text=True)
+    register_client(client, service_id, rp_key, environment="integration", kind="provisioning", ods_codes="A12345",
+                    reason="Our practice system sets up NHS logins at the front desk.")
+    [pending] = _requests(app, status="pending")
+    admin_browser, _ = _admin(app)
+    _decide(admin_browser, pending.id, note="The practice confirmed the front-desk process.")
+    client_id = _requests(app, id=pending.id)[0].client_id
+    assert _provisioning_token(app, client_id, rp_key).status_code == 200
+    more = client.post(f"/developer/clients/{client_id}/edit", data={
+        "ods_codes": "A12345 C11111", "reason": "A second practice joins.", "csrf_token": portal_csrf(client)})
+    assert more.status_code == 302 and "requested=" in more.headers["Location"]
+    assert _client(app, client_id).ods_codes == ["A12345"]
+    [request] = _requests(app, status="pending")
+    review = admin_browser.get(f"/staff/client-requests/{request.id}").get_data(as_text=True)
+    assert "C11111" in review and "ODS codes (provisioning)" in review
