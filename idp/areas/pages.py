@@ -19,13 +19,16 @@ from ..authentication.passwords import hash_password
 from ..clock import now
 from ..extensions import db
 from ..i18n import N_
-from . import accounts, factors, sessions
+from ..authentication import throttle
+from ..authentication.one_time_codes import FAILURES_PER_JOURNEY
+from . import accounts, factors, passkeys, sessions
 from .area import Area
 from .factors import CodeCheck, Outcome
 
 PENDING_SECONDS = 300  # a password proven this long ago still waits for its second factor
 LOGIN_FAILED = N_("Enter a correct email address and password")
 WRONG_CODE = N_("Enter the correct code from your authenticator app")
+PASSKEY_FAILED = N_("We could not check your passkey. Try again.")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ def install(bp, area: Area, *, current_member: Callable[[], object], texts: Area
             outcome, member = factors.check_password(area, email, password, _source(), _settings())
             if outcome is Outcome.OK:
                 session["pending_login"] = {"member_id": member.id, "at": now(), "next": next_page}
-                return redirect(url_for(area.endpoint("login_code")))
+                second = "login_passkey" if passkeys.has_passkey(area, member) else "login_code"
+                return redirect(url_for(area.endpoint(second)))
             # The account's email only when it is one of the area's (member); never the password.
             area.audit("login.throttled" if outcome is Outcome.THROTTLED else "login.failed", member=member,
                        factor="password")
@@ -108,7 +112,8 @@ def install(bp, area: Area, *, current_member: Callable[[], object], texts: Area
             session.pop("pending_login", None)
             return redirect(url_for(area.endpoint("login")))
         if request.method == "GET":
-            return render_template(area.template("login_code.html"), errors=[])
+            return render_template(area.template("login_code.html"), errors=[],
+                                   has_passkey=passkeys.has_passkey(area, member))
         outcome = factors.check_code(area, member, request.form.get("code", ""), _source(), _settings())
         if outcome is CodeCheck.OK:
             next_page = session["pending_login"].get("next")
@@ -128,7 +133,46 @@ def install(bp, area: Area, *, current_member: Callable[[], object], texts: Area
                               minutes=_minutes(_settings().login_lockout_seconds))
         else:
             message = gettext(WRONG_CODE)
-        return render_template(area.template("login_code.html"), errors=[{"field": "code", "message": message}]), 400
+        return render_template(area.template("login_code.html"), errors=[{"field": "code", "message": message}],
+                               has_passkey=passkeys.has_passkey(area, member)), 400
+
+    def login_passkey():
+        """The second factor by passkey (WebAuthn L3 7.2), for a member who has one: only their own credentials."""
+        member = pending_member()
+        if member is None or not passkeys.has_passkey(area, member):
+            session.pop("pending_login", None)
+            return redirect(url_for(area.endpoint("login")))
+        key = throttle.subject(f"{area.throttle_prefix}-passkey", member.id)
+        window = _settings().login_lockout_seconds
+        errors = []
+        if request.method == "POST":
+            challenge = session["pending_login"].pop("passkey_challenge", None)  # single use
+            session.modified = True
+            if throttle.is_locked(key, FAILURES_PER_JOURNEY, window):
+                session.pop("pending_login", None)
+                area.audit("login.throttled", member=member, factor="passkey")
+                db.session.commit()
+                return render_template(area.template("link_problem.html"), heading=gettext(
+                    "There have been too many attempts"), message=gettext(
+                    "Wait %(minutes)d minutes and log in again.", minutes=_minutes(window))), 400
+            try:
+                passkeys.authenticate(area, member, request.form.get("credential", ""), challenge, _settings())
+            except passkeys.PasskeyError:
+                throttle.count_attempt(key, FAILURES_PER_JOURNEY, window)
+                area.audit("login.failed", member=member, factor="passkey")
+                db.session.commit()
+                errors = [{"field": "passkey", "message": gettext(PASSKEY_FAILED)}]
+            else:
+                next_page = session["pending_login"].get("next")
+                throttle.clear(key)
+                sessions.log_in(member.id)
+                area.audit("login.succeeded", member=member, factor="passkey")
+                db.session.commit()
+                return redirect(next_page or url_for(home))
+        options, challenge = passkeys.authentication_options(area, member, _settings())
+        session["pending_login"] = {**session["pending_login"], "passkey_challenge": challenge}
+        return render_template(area.template("login_passkey.html"), options=options, errors=errors,
+                               has_app=bool(member.totp_secret_sealed)), 400 if errors else 200
 
     def logout():
         member = current_member()
@@ -192,6 +236,40 @@ def install(bp, area: Area, *, current_member: Callable[[], object], texts: Area
     bp.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     bp.add_url_rule("/login/authenticator", "login_code", login_code, methods=["GET", "POST"])
     bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    def set_up_passkey(token):
+        """A passkey in place of the authenticator app (L3 7.1): the account is set up with it in one commit."""
+        member, state = accounts.for_set_up(area, token)
+        if state != "ok":
+            return link_problem(state)
+        pending = session.get("set_up")
+        if not isinstance(pending, dict) or pending.get("member_id") != member.id:
+            return redirect(url_for(area.endpoint("set_up"), token=token))
+        errors = []
+        if request.method == "POST" and pending.get("passkey_challenge"):
+            challenge, handle = pending["passkey_challenge"], pending["passkey_handle"]
+            session["set_up"] = {k: v for k, v in pending.items() if not k.startswith("passkey_")}  # single use
+            if not accounts.complete_set_up(area, member, token, pending["password_hash"], None, None):
+                db.session.rollback()
+                return link_problem("used")
+            try:
+                passkeys.register(area, member, request.form.get("credential", ""), challenge, handle, _settings())
+            except passkeys.PasskeyError:
+                db.session.rollback()  # the account stays invited, its link still usable
+                errors = [{"field": "passkey", "message": gettext(PASSKEY_FAILED)}]
+            else:
+                sessions.log_in(member.id)
+                area.audit("set_up.completed", member=member, subject=member.id, factor="passkey")
+                if after_set_up is not None:
+                    after_set_up(member)
+                db.session.commit()
+                return redirect(url_for(home))
+        options, challenge, handle = passkeys.registration_options(area, member, _settings())
+        session["set_up"] = {**session["set_up"], "passkey_challenge": challenge, "passkey_handle": handle}
+        return render_template(area.template("set_up_passkey.html"), options=options, errors=errors), \
+            400 if errors else 200
+
     bp.add_url_rule("/set-up/<token>", "set_up", set_up, methods=["GET", "POST"])
+    bp.add_url_rule("/set-up/<token>/passkey", "set_up_passkey", set_up_passkey, methods=["GET", "POST"])
+    bp.add_url_rule("/login/passkey", "login_passkey", login_passkey, methods=["GET", "POST"])
     bp.add_url_rule("/set-up/<token>/authenticator", "set_up_authenticator", set_up_authenticator,
                     methods=["GET", "POST"])

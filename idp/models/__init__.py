@@ -1,4 +1,5 @@
 """Storage: one small module per domain record. Times are UTC epoch seconds."""
+from .area_passkeys import AreaPasskey
 from .authenticators import AuthenticatorApp, Passkey, WebAuthnUser
 from .clients import Client
 from .codes import FactorFailures, OneTimeCode, RememberedDevice
@@ -18,6 +19,7 @@ from .staff import StaffAuditEvent, StaffMember, StaffSession
 from .throttle import FailedAttempt
 
 __all__ = [
+    "AreaPasskey",
     "AuthenticatorApp",
     "Passkey",
     "WebAuthnUser",

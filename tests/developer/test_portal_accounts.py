@@ -109,7 +109,8 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(app, client):
 
 
 def test_every_portal_route_needs_a_logged_in_member(app, client):
-    open_views = {"developer.login", "developer.login_code", "developer.logout", "developer.set_up",
+    open_views = {"developer.login", "developer.login_code", "developer.login_passkey", "developer.logout",
+                  "developer.set_up", "developer.set_up_passkey",
                   "developer.set_up_authenticator", "developer.sign_up", "developer.static"}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("developer.") or rule.endpoint in open_views:

@@ -9,7 +9,8 @@ from staff.support import audit_actions, staff_csrf, staff_login, staff_member
 from support import csrf_from, make_app
 
 # The only staff pages open without a login: logging in, setting up an account, logging out.
-PUBLIC = {"staff.login", "staff.login_code", "staff.logout", "staff.set_up", "staff.set_up_authenticator"}
+PUBLIC = {"staff.login", "staff.login_code", "staff.login_passkey", "staff.logout", "staff.set_up",
+          "staff.set_up_authenticator", "staff.set_up_passkey"}
 ROLES = ("id_checker", "health_professional", "admin")
 
 

@@ -81,7 +81,7 @@ def registration_options(person: Person, settings) -> tuple[str, str]:
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.REQUIRED),
         # L3 5.4: the authenticator refuses to make a second credential for this account.
-        exclude_credentials=[_descriptor(passkey) for passkey in list_passkeys(person)],
+        exclude_credentials=[descriptor(passkey) for passkey in list_passkeys(person)],
     )
     return options_to_json(options), bytes_to_base64url(options.challenge)
 
@@ -89,11 +89,11 @@ def registration_options(person: Person, settings) -> tuple[str, str]:
 def register_passkey(person: Person, credential_json: str, challenge: str, settings,
                      name: str | None = None) -> Passkey:
     """Verify a registration response (L3 7.1) against the challenge the caller kept, and store the passkey."""
-    credential = _parse(parse_registration_credential_json, credential_json)
+    credential = parse_credential(parse_registration_credential_json, credential_json)
     rp = relying_party(settings)
     try:
         verified = verify_registration_response(
-            credential=credential, expected_challenge=_challenge_bytes(challenge), expected_rp_id=rp.id,
+            credential=credential, expected_challenge=challenge_bytes(challenge), expected_rp_id=rp.id,
             expected_origin=rp.origin,
             require_user_verification=False,  # checked just below, so the person is told why
         )
@@ -145,8 +145,8 @@ def authenticate(credential_json: str, challenge: str, settings) -> Person:
 
 
 def _authenticate(credential_json: str, challenge: str, settings) -> Person:
-    credential = _parse(parse_authentication_credential_json, credential_json)
-    expected_challenge = _challenge_bytes(challenge)
+    credential = parse_credential(parse_authentication_credential_json, credential_json)
+    expected_challenge = challenge_bytes(challenge)
     passkey = Passkey.query.filter_by(credential_id=bytes_to_base64url(credential.raw_id)).first()
     if passkey is None:
         raise PasskeyError(UNKNOWN, "unknown")
@@ -235,13 +235,13 @@ def _user_handle(person: Person) -> str:
     return row.user_handle
 
 
-def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+def descriptor(passkey) -> PublicKeyCredentialDescriptor:
     known = {t.value for t in AuthenticatorTransport}
     transports = [AuthenticatorTransport(t) for t in passkey.transports or [] if t in known]
     return PublicKeyCredentialDescriptor(id=base64url_to_bytes(passkey.credential_id), transports=transports or None)
 
 
-def _parse(parser, credential_json):
+def parse_credential(parser, credential_json):
     if not isinstance(credential_json, str) or len(credential_json) > MAX_RESPONSE_CHARS:
         raise PasskeyError(INVALID, "invalid", "not a credential")
     try:
@@ -250,7 +250,7 @@ def _parse(parser, credential_json):
         raise PasskeyError(INVALID, "invalid", str(exc)) from exc
 
 
-def _challenge_bytes(challenge: str) -> bytes:
+def challenge_bytes(challenge: str) -> bytes:
     # An empty or missing challenge is a caller bug (state lost or already used): never compare against it.
     try:
         value = base64url_to_bytes(challenge) if isinstance(challenge, str) else b""
