@@ -27,7 +27,11 @@ def new_link(area: Area, member, settings) -> str:
 
 
 def reset(area: Area, member, settings) -> str:
-    """Start again: no password, no authenticator, sessions ended, a new set-up link; the caller commits."""
+    """Start again: no password, no authenticator app or passkey, sessions ended, a new set-up link; the caller
+    commits."""
+    from ..models import AreaPasskey
+
+    AreaPasskey.query.filter_by(area=area.name, member_id=member.id).delete(synchronize_session=False)
     member.password_hash = member.totp_secret_sealed = member.totp_last_used_step = None
     member.totp_failures = 0
     member.status = "invited"

@@ -150,3 +150,14 @@ def test_an_integrator_sets_up_with_a_passkey_from_the_emailed_link(app, client)
 
     with app.app_context():
         assert {p.area for p in AreaPasskey.query.all()} == {"developer"}
+
+
+def test_resetting_a_staff_account_removes_its_passkeys(app, client, staff_with_passkey):
+    email, _ = staff_with_passkey
+    result = app.test_cli_runner().invoke(args=["staff", "reset", "--email", email])
+    assert result.exit_code == 0, result.output
+    from idp.models import AreaPasskey, StaffMember
+
+    with app.app_context():
+        assert StaffMember.query.filter_by(email=email).one().status == "invited"
+        assert AreaPasskey.query.count() == 0
