@@ -18,9 +18,9 @@ import secrets
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser_support import check_accessibility, format_violations, launch_chromium, serve_stack
+from browser_support import check_accessibility, format_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -29,20 +29,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 BOTH_LANGUAGES = pytest.mark.parametrize("journey", ["en", "cy"], indirect=True)
 TIMEOUT_MS = 15_000
 _numbers = itertools.count(100)
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with serve_stack(workers=2) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def new_person(stack) -> dict:

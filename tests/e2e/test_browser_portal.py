@@ -30,10 +30,10 @@ import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from benchmarks.served import free_port, rsa_key_pair
-from browser_support import CODE, launch_chromium, serve_stack
+from browser_support import CODE
 from test_browser_journeys import Journey, provider_paths
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -46,20 +46,6 @@ PAGES_CHECKED = [PORTAL + p for p in (
     "/sign-up", f"/set-up/{ANY}", f"/set-up/{ANY}/authenticator", "/", "/services/new", f"/services/{ANY}",
     f"/services/{ANY}/clients/new", f"/clients/{ANY}", "/test-people", f"/test-people/{ANY}", "/team", "/audit",
     "/login")] + ["/staff/client-requests", f"/staff/client-requests/{ANY}"]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with serve_stack(workers=2) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 # --- the relying party of this test --------------------------------------------------------------------------

@@ -27,10 +27,9 @@ import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from benchmarks.served import rsa_key_pair
-from browser_support import launch_chromium, serve_stack
 from proofing.media_support import image, mp4
 from test_browser_journeys import Journey, new_person, provider_paths
 
@@ -51,20 +50,6 @@ PROVE = "/prove-who-you-are"
 # The photo ID and video run's person (another NHS number again): a plain record, matched at P5 by NHS number.
 VIDEO_PERSON = HARD_CASES["hyphenated_family_name"]  # Olivia Smith-Jones
 TOTP_STEP = 30
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with serve_stack(workers=2) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
