@@ -22,6 +22,7 @@ from .organisations import PortalError
 
 SCOPES = tuple(s for s in SUPPORTED_SCOPES if s != registration.PROVISIONING_SCOPE)
 KEY_KINDS = ("pem", "jwks", "jwks_uri")
+MAX_PER_SERVICE = 20  # clients and open requests of one service
 
 
 def offered(settings) -> tuple[str, ...]:
@@ -97,6 +98,9 @@ def register(member: Integrator, service: Service, environment: str, fields: dic
     if environment not in offered(settings):
         raise PortalError("environment", f"Select an environment this service registers clients for: "
                                          f"{', '.join(offered(settings)) or 'none'}")
+    if Client.query.filter_by(service_id=service.id).count() + ClientRequest.query.filter_by(
+            service_id=service.id, status="pending").count() >= MAX_PER_SERVICE:
+        raise PortalError(None, f"This service has {MAX_PER_SERVICE} clients and requests, the most it can have")
     fields = {**fields, "environment": environment, "name": f"{service.name} ({environment})"}
     values = _checked(fields, key, settings)
     if not approval.needs_approval(environment):

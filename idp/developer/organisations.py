@@ -20,6 +20,7 @@ from .area import DEVELOPER
 COMPANY_NUMBER = re.compile(r"^(?:[0-9]{8}|(?:SC|NI|OC|SO|NC|R0|IP|SP|RC|SR|NR|NL|FC|SF|NF|GE|LP|SL|NP)[0-9]{6})$")
 IDENTIFIER_KINDS = {"ods_code": "ODS code", "company_number": "Company number"}
 SIGN_UPS_PER_SOURCE, SIGN_UP_WINDOW = 10, 3600  # a form that sends email: not a way to mail-bomb strangers
+INVITES_PER_ORGANISATION = 20  # an hour, for the same reason
 
 
 class PortalError(ValueError):
@@ -108,6 +109,9 @@ def invite(inviter: Integrator, value, settings) -> str:
     """Invite someone to the inviter's organisation by email; returns the address. An address with an account
     elsewhere is emailed that it already has one (it is not moved between organisations)."""
     address = email_address(value)
+    key = throttle.subject("developer-invite", inviter.organisation_id)
+    if throttle.count_attempt(key, INVITES_PER_ORGANISATION, SIGN_UP_WINDOW) > INVITES_PER_ORGANISATION:
+        raise PortalError("email", "Your organisation has sent too many invitations. Try again in an hour.")
     existing = Integrator.query.filter_by(email=address).first()
     if existing is not None and existing.organisation_id == inviter.organisation_id:
         raise PortalError("email", f"{address} is already a member of your organisation")

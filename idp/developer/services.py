@@ -9,6 +9,7 @@ from . import audit
 from .organisations import PortalError, text_field
 
 LEVELS = ("P0", "P5", "P9")
+MAX_PER_ORGANISATION = 50
 # The vectors a service may choose, strongest proof first (interface.md Levels).
 VECTORS = {
     "P9": ("P9.Cp.Cd", "P9.Cp.Ck", "P9.Cm"),
@@ -48,6 +49,8 @@ def check(form) -> dict:
 
 
 def create(member, values: dict) -> Service:
+    if Service.query.filter_by(organisation_id=member.organisation_id).count() >= MAX_PER_ORGANISATION:
+        raise PortalError(None, f"Your organisation has {MAX_PER_ORGANISATION} services, the most it can have")
     service = Service(organisation_id=member.organisation_id, **values)
     db.session.add(service)
     db.session.flush()

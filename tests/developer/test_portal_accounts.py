@@ -212,3 +212,12 @@ def test_housekeeping_deletes_portal_sessions_that_have_ended(app, client):
         assert result.exit_code == 0, result.output
         with app.app_context():
             assert IntegratorSession.query.count() == 0
+
+
+def test_invitations_are_limited_per_organisation(app, client):
+    logged_in_integrator(app, client)
+    for n in range(20):
+        response = client.post("/developer/team", data={"email": f"dev{n}@org.example", "csrf_token": portal_csrf(client)})
+        assert response.status_code == 200
+    refused = client.post("/developer/team", data={"email": "one.more@org.example", "csrf_token": portal_csrf(client)})
+    assert refused.status_code == 400 and "too many invitations" in refused.get_data(as_text=True)
