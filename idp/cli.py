@@ -484,12 +484,13 @@ def serve(workers, host, tls, tls_hostnames):
 
 
 def register_commands(app) -> None:
+    from .developer.cli import developer_cli
     from .proofing.cli import pds_cli
     from .provisioning.cli import provisioning_cli
     from .staff.cli import staff_cli
 
     for group in (keys_cli, clients_cli, users_cli, demo_cli, conformance_cli, jobs_cli, pds_cli, staff_cli,
-                  provisioning_cli):
+                  provisioning_cli, developer_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(housekeeping)

@@ -383,3 +383,17 @@ def test_provisioning_in_integration_is_flagged_and_more_ods_codes_need_a_new_ap
     [request] = _requests(app, status="pending")
     review = admin_browser.get(f"/staff/client-requests/{request.id}").get_data(as_text=True)
     assert "C11111" in review and "ODS codes (provisioning)" in review
+
+
+def test_operators_see_organisations_and_waiting_requests(app, client, portal, rp_key):
+    _, service_id = portal
+    register_client(client, service_id, rp_key)
+    register_client(client, service_id, rp_key, environment="live", scopes=["openid", "gp_integration_credentials"],
+                    reason="GP record access for booking.")
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["developer", "organisations", "--json"])
+    assert listed.exit_code == 0
+    [row] = [json.loads(line) for line in listed.output.splitlines()]
+    assert (row["services"], row["clients"], row["active_members"], row["company_number"]) == (1, 1, 1, "01234567")
+    waiting = runner.invoke(args=["developer", "requests"])
+    assert waiting.exit_code == 0 and "live\tRepeat prescriptions\tnew client\tFLAGGED: gp_integration_credentials" in waiting.output
