@@ -127,6 +127,10 @@ def init_app(app, service_name: str) -> None:
     @app.errorhandler(Exception)
     def unexpected(error):
         app.logger.exception("unhandled error on %s %s", request.method, request.path[:200])
+        # Whatever the failed view left pending is not kept: the session saved after this response commits.
+        from .extensions import db
+
+        db.session.rollback()
         if not surface_of(request.path).is_page:
             return error_response(500, "server_error", "Something went wrong on our side.")
         return error_page(PROBLEM_WITH_THE_SERVICE, N_("Try again later."), 500)

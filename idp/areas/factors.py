@@ -31,7 +31,8 @@ def find(area: Area, email: str):
 def check_password(area: Area, email: str, password: str, source: str, settings):
     """(outcome, the account the email names if it is one of the area's); OK only for an active member."""
     member = find(area, email)
-    account_key = throttle.subject(f"{area.throttle_prefix}-login-account", (member.email if member else email or "").lower())
+    # The address as stored, known or not: spellings of one address share a counter either way (no enumeration).
+    account_key = throttle.subject(f"{area.throttle_prefix}-login-account", normalise_email(email or ""))
     source_key = throttle.subject(f"{area.throttle_prefix}-login-source", source)
     window = settings.login_lockout_seconds
     per_account, per_source = settings.login_attempts_per_account, settings.login_attempts_per_source

@@ -52,6 +52,13 @@ def _minutes(seconds: int) -> int:
     return max(1, -(-seconds // 60))
 
 
+def _first_in_window(area: Area, member) -> bool:
+    """Whether this throttled attempt is the first of the lockout window: a flood of attempts on a locked account
+    is one audit event, so it cannot push what else happened out of view."""
+    subject = throttle.subject(f"{area.throttle_prefix}-audited-lock", member.id if member else "unknown")
+    return throttle.count_attempt(subject, 1, _settings().login_lockout_seconds) == 1
+
+
 def safe_next(area_prefix: str, value: str | None) -> str | None:
     """Only a page of the area itself, in plain URL characters: never an open redirect (RFC 6819 4.2.4 in
     spirit) nor a header Werkzeug must refuse (CR, LF)."""
@@ -87,8 +94,9 @@ def install(bp, area: Area, *, current_member: Callable[[], object], texts: Area
                 second = "login_passkey" if passkeys.has_passkey(area, member) else "login_code"
                 return redirect(url_for(area.endpoint(second)))
             # The account's email only when it is one of the area's (member); never the password.
-            area.audit("login.throttled" if outcome is Outcome.THROTTLED else "login.failed", member=member,
-                       factor="password")
+            if outcome is not Outcome.THROTTLED or _first_in_window(area, member):
+                area.audit("login.throttled" if outcome is Outcome.THROTTLED else "login.failed", member=member,
+                           factor="password")
             db.session.commit()
             minutes = _minutes(_settings().login_lockout_seconds)
             errors = [{"field": "email", "message": ngettext(

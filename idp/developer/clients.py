@@ -5,6 +5,7 @@ sandpit clients are live at once; integration and live clients, and anything bey
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import update
 
@@ -22,6 +23,7 @@ from .organisations import PortalError
 
 SCOPES = tuple(s for s in SUPPORTED_SCOPES if s != registration.PROVISIONING_SCOPE)
 KEY_KINDS = ("pem", "jwks", "jwks_uri")
+KID = re.compile(r"[A-Za-z0-9._-]{1,128}")  # shown and used in a path: plain characters only
 MAX_PER_SERVICE = 20  # clients and open requests of one service
 
 
@@ -44,7 +46,8 @@ def form_fields(form, kind: str | None = None) -> dict:
         return {"kind": PROVISIONING, "ods_codes": (form.get("ods_codes") or "").replace(",", " ").split()}
     return {"redirect_uris": _lines(form.get("redirect_uris")),
             "post_logout_redirect_uris": _lines(form.get("post_logout_redirect_uris")),
-            "backchannel_logout_uri": (form.get("backchannel_logout_uri") or "").strip() or None,
+            # "" (not None) so that emptying the box removes the URI; registration makes "" None.
+            "backchannel_logout_uri": (form.get("backchannel_logout_uri") or "").strip(),
             "scope": [s for s in form.getlist("scopes") if s], "vtr": [v for v in form.getlist("vectors") if v]}
 
 
@@ -191,7 +194,10 @@ def _new_keys(key: dict) -> list[dict]:
     for k in parsed:
         if k.is_private:
             raise PortalError("key", "That is a private key; paste only the public half")
-        out.append({**k.as_dict(private=False), "kid": k.kid or k.thumbprint()})
+        kid = k.kid or k.thumbprint()
+        if not KID.fullmatch(kid):
+            raise PortalError("key", "A key's kid must be 1 to 128 letters, digits, dots, hyphens or underscores")
+        out.append({**k.as_dict(private=False), "kid": kid})
     return out
 
 
@@ -266,6 +272,8 @@ def decide(request: ClientRequest, approve: bool, note: str | None, staff_email:
 def asked(request: ClientRequest, settings) -> dict:
     """What a request would register, normalised as registration will (the staff review compares it)."""
     current = db.session.get(Client, request.client_id) if request.client_id else None
+    if request.client_id and current is None:
+        raise PortalError(None, "The client this request changes has been removed")
     return _checked({**(current.to_dict() if current else {}), **request.fields}, None, settings)
 
 
@@ -281,6 +289,8 @@ def _approve(request: ClientRequest, client_id: str, settings) -> Client:
                 columns={"service_id": request.service_id, "approved": approval.bounds(values)})
             return client
         client = db.session.get(Client, request.client_id)
+        if client is None:
+            raise RegistrationError("the client this request changes has been removed")
         values = registration.normalise({**client.to_dict(), **request.fields}, development=development)
         registration.update_client(client, request.fields, development=development,
                                    columns={"approved": approval.bounds(values)})

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .. import notifications
-from ..areas import accounts
+from ..areas import accounts, factors
 from ..authentication import throttle
 from ..authentication.email_address import is_valid_email, normalise_email
 from ..extensions import db
@@ -81,11 +81,13 @@ def sign_up(details: SignUp, settings, source: str) -> None:
     key = throttle.subject("developer-sign-up", source)
     if throttle.count_attempt(key, SIGN_UPS_PER_SOURCE, SIGN_UP_WINDOW) > SIGN_UPS_PER_SOURCE:
         raise PortalError(None, "There have been too many sign-ups from your network. Try again in an hour.")
-    if Integrator.query.filter_by(email=details.email).first() is not None:
+    existing = Integrator.query.filter_by(email=details.email).first()
+    if existing is not None and existing.status == "active":
         notifications.send("developer_account_exists", details.email, "email",
                            {"link": f"{settings.issuer}/developer/login"})
         db.session.commit()
         return
+    _release(existing)
     organisation = Organisation(name=details.organisation_name, identifier_kind=details.identifier_kind,
                                 identifier=details.identifier, contact_name=details.contact_name,
                                 contact_email=details.email)
@@ -101,8 +103,27 @@ def sign_up(details: SignUp, settings, source: str) -> None:
     db.session.commit()
 
 
+def _release(member: Integrator | None) -> None:
+    """An address whose account was never set up, or was removed, is not reserved by it: the row goes (and the
+    organisation it alone made, if nothing else is in it), so the address can be signed up or invited again.
+    The audit keeps what they did."""
+    if member is None or member.status == "active":
+        return
+    from ..models import Service
+
+    organisation_id = member.organisation_id
+    db.session.delete(member)
+    db.session.flush()
+    if (Integrator.query.filter_by(organisation_id=organisation_id).count() == 0
+            and Service.query.filter_by(organisation_id=organisation_id).count() == 0):
+        Organisation.query.filter_by(id=organisation_id).delete(synchronize_session=False)
+
+
 def members_of(organisation_id: str) -> list[Integrator]:
-    return Integrator.query.filter_by(organisation_id=organisation_id).order_by(Integrator.email).all()
+    """Members who have set up their account (active or removed). Invitations are not listed: whether an address
+    already has an account elsewhere must not show here (no enumeration)."""
+    return (Integrator.query.filter(Integrator.organisation_id == organisation_id, Integrator.status != "invited")
+            .order_by(Integrator.email).all())
 
 
 def invite(inviter: Integrator, value, settings) -> str:
@@ -113,19 +134,26 @@ def invite(inviter: Integrator, value, settings) -> str:
     if throttle.count_attempt(key, INVITES_PER_ORGANISATION, SIGN_UP_WINDOW) > INVITES_PER_ORGANISATION:
         raise PortalError("email", "Your organisation has sent too many invitations. Try again in an hour.")
     existing = Integrator.query.filter_by(email=address).first()
-    if existing is not None and existing.organisation_id == inviter.organisation_id:
-        raise PortalError("email", f"{address} is already a member of your organisation")
     organisation = db.session.get(Organisation, inviter.organisation_id)
-    if existing is not None:
+    if existing is not None and existing.organisation_id == inviter.organisation_id:
+        if existing.status == "active" and not factors.is_blocked(existing):
+            raise PortalError("email", f"{address} is already a member of your organisation")
+        # Removed, locked, or an invitation not taken up: start again with a new link.
+        link = accounts.reset(DEVELOPER, existing, settings)
+        existing.invited_by = inviter.id
+        notifications.send("developer_invitation", address, "email", {"link": link, "organisation": organisation.name})
+    elif existing is not None and existing.status == "active":
         notifications.send("developer_account_exists", address, "email",
                            {"link": f"{settings.issuer}/developer/login"})
     else:
+        _release(existing)
         member = Integrator(organisation_id=organisation.id, email=address, status="invited", invited_by=inviter.id)
         db.session.add(member)
         db.session.flush()
         notifications.send("developer_invitation", address, "email",
                            {"link": accounts.new_link(DEVELOPER, member, settings), "organisation": organisation.name})
-        audit.record("member.invited", member=inviter, subject=member.id)
+    # The same event whatever the address had: the audit, like the page, says nothing about other organisations.
+    audit.record("member.invited", member=inviter)
     db.session.commit()
     return address
 

@@ -96,9 +96,35 @@ def create(member, level: str, settings) -> NewTestPerson:
     except people.TestPersonError as exc:
         db.session.rollback()
         raise PortalError("level", str(exc)) from None
+    _own_number(person, rng)
     audit.record("test_person.created", member=member, subject=person.id, level=level)
     db.session.commit()
     return NewTestPerson(person, password)
+
+
+def _own_number(person: Person, rng) -> None:
+    """Two test people made at once may draw one number: the later one draws again, so a number (and the codes
+    the portal shows for it) belongs to one test person only."""
+    for _ in range(5):
+        others = Person.query.filter(Person.phone_number == person.phone_number, Person.id != person.id).count()
+        if not others:
+            return
+        person.phone_number = _mobile(rng)
+        db.session.commit()
+    raise PortalError("level", "We could not give the test person a phone number of their own. Try again.")
+
+
+def remove(member, person: Person) -> None:
+    """Delete a test person, their synthetic PDS record and their sessions (numbers and places are freed)."""
+    from ..protocol.logout import end_sessions_of
+
+    nhs_number = person.nhs_number
+    end_sessions_of(person.id, "account_deleted")
+    audit.record("test_person.removed", member=member, subject=person.id)
+    db.session.delete(person)
+    if nhs_number and nhs_number.startswith(TEST_NHS_PREFIX):
+        SyntheticPatient.query.filter_by(nhs_number=nhs_number).delete(synchronize_session=False)
+    db.session.commit()
 
 
 def own(member, person_id: str) -> Person:

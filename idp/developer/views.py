@@ -272,6 +272,21 @@ def test_people_list():
                            allowed=test_people.allowed(_settings())), 400 if errors else 200
 
 
+@bp.route("/test-people/<person_id>/remove", methods=["POST"])
+@requires_integrator
+def remove_test_person(person_id):
+    member = current_integrator()
+    try:
+        person = test_people.own(member, person_id)
+    except PortalError:
+        abort(404)
+    email = person.email
+    test_people.remove(member, person)
+    return render_template("developer/test_people.html", people=test_people.of(member.organisation_id),
+                           created=None, errors=[], levels=test_people.LEVELS, notice=f"{email} has been removed.",
+                           allowed=test_people.allowed(_settings()))
+
+
 @bp.route("/test-people/<person_id>")
 @requires_integrator
 def test_person(person_id):

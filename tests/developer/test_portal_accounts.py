@@ -22,7 +22,7 @@ def _sign_up(client, **changes):
 
 
 def _link(app, email) -> str:
-    [message] = [m for m in outbox(app, email) if "/developer/set-up/" in m.body]
+    message = [m for m in outbox(app, email) if "/developer/set-up/" in m.body][-1]
     return re.search(r"https?://\S+/developer/set-up/\S+", message.body).group(0)
 
 
@@ -155,8 +155,15 @@ def test_inviting_a_member_who_then_sets_up_and_sees_the_same_organisation(app, 
         assert invited.organisation_id == inviter.organisation_id and invited.status == "invited"
         assert invited.invited_by == inviter.id
     assert client.get(urlsplit(link).path).status_code == 200
+    # Inviting again sends a new link; the first stops working.
     again = client.post("/developer/team", data={"email": "new.dev@org.example", "csrf_token": portal_csrf(client)})
-    assert again.status_code == 400 and "already a member" in again.get_data(as_text=True)
+    assert again.status_code == 200
+    links = [m for m in outbox(app, "new.dev@org.example") if "/developer/set-up/" in m.body]
+    assert len(links) == 2 and client.get(urlsplit(link).path).status_code == 400
+    # Someone already active in the organisation is not invited again.
+    active, _, _ = integrator(app, inviter.organisation_id)
+    taken = client.post("/developer/team", data={"email": active.email, "csrf_token": portal_csrf(client)})
+    assert taken.status_code == 400 and "already a member" in taken.get_data(as_text=True)
 
 
 def test_removing_a_member_ends_their_sessions_and_they_cannot_remove_themselves(app, client):
@@ -221,3 +228,81 @@ def test_invitations_are_limited_per_organisation(app, client):
         assert response.status_code == 200
     refused = client.post("/developer/team", data={"email": "one.more@org.example", "csrf_token": portal_csrf(client)})
     assert refused.status_code == 400 and "too many invitations" in refused.get_data(as_text=True)
+
+
+def test_a_removed_member_can_be_invited_again(app, client):
+    inviter = logged_in_integrator(app, client)
+    other, _, _ = integrator(app, inviter.organisation_id, email="leaver@org.example")
+    client.post(f"/developer/team/{other.id}/remove", data={"csrf_token": portal_csrf(client)})
+    response = client.post("/developer/team", data={"email": "leaver@org.example", "csrf_token": portal_csrf(client)})
+    assert response.status_code == 200
+    assert client.get(urlsplit(_link(app, "leaver@org.example")).path).status_code == 200
+
+
+def test_an_address_signed_up_by_someone_else_but_never_set_up_can_still_sign_up(app, client):
+    _sign_up(client, organisation_name="Squatters Ltd")
+    other_browser = app.test_client()
+    assert _sign_up(other_browser).status_code == 200
+    from idp.models import Integrator, Organisation
+
+    with app.app_context():
+        member = Integrator.query.filter_by(email=SIGN_UP["email"]).one()
+        assert db_name(member) == SIGN_UP["organisation_name"]
+        assert Organisation.query.filter_by(name="Squatters Ltd").count() == 0  # it had nothing else in it
+    # The newest link is the one that works.
+    assert other_browser.get(urlsplit(_link(app, SIGN_UP["email"])).path).status_code == 200
+
+
+def db_name(member):
+    from idp.extensions import db
+    from idp.models import Organisation
+
+    return db.session.get(Organisation, member.organisation_id).name
+
+
+def test_the_team_page_does_not_show_whether_an_address_has_an_account_elsewhere(app, client):
+    logged_in_integrator(app, client)
+    integrator(app, email="busy@elsewhere.example")
+    pages = []
+    for address in ("busy@elsewhere.example", "nobody.yet@elsewhere.example"):
+        response = client.post("/developer/team", data={"email": address, "csrf_token": portal_csrf(client)})
+        pages.append(response.get_data(as_text=True).replace(address, "ADDRESS"))
+    table = [re.search(r'<table class="nhsuk-table" id="members">.*?</table>', p, re.S).group(0) for p in pages]
+    assert table[0] == table[1]
+
+
+def test_spellings_of_an_address_share_one_login_counter_whether_or_not_it_has_an_account(app, client):
+    integrator(app, email="known@org.example")
+    outcomes = {}
+    for email in ("known@org.example", "unknown@org.example"):
+        seen = []
+        for n in range(6):
+            page = client.get("/developer/login")
+            response = client.post("/developer/login", data={
+                "email": " " * n + email.upper() if n % 2 else email, "password": "wrong password here",
+                "csrf_token": csrf_from(page.get_data(as_text=True))})
+            seen.append("too many attempts" in response.get_data(as_text=True))
+        outcomes[email] = seen
+        from idp.extensions import db
+        from idp.models import FailedAttempt
+
+        with app.app_context():
+            FailedAttempt.query.delete()  # a fresh source for the second address
+            db.session.commit()
+    assert outcomes["known@org.example"] == outcomes["unknown@org.example"]
+
+
+def test_a_member_locked_by_wrong_codes_is_unlocked_by_a_new_invitation(app, client):
+    inviter = logged_in_integrator(app, client)
+    locked, _, _ = integrator(app, inviter.organisation_id, email="locked@org.example")
+    from idp.extensions import db
+    from idp.models import Integrator
+
+    with app.app_context():
+        db.session.get(Integrator, locked.id).totp_failures = 100
+        db.session.commit()
+    response = client.post("/developer/team", data={"email": "locked@org.example", "csrf_token": portal_csrf(client)})
+    assert response.status_code == 200
+    with app.app_context():
+        again = db.session.get(Integrator, locked.id)
+        assert again.status == "invited" and again.totp_failures == 0 and again.password_hash is None

@@ -127,3 +127,32 @@ def test_loading_another_synthetic_set_keeps_the_test_peoples_records(app, clien
         person = Person.query.filter_by(email=email).one()
         assert db.session.get(SyntheticPatient, person.nhs_number) is not None
         assert SyntheticPatient.query.count() == 2
+
+
+def test_removing_a_test_person_frees_their_record(app, client):
+    logged_in_integrator(app, client)
+    email, _ = _make(client, "P5")
+    from idp.extensions import db
+    from idp.models import Person, SyntheticPatient
+
+    with app.app_context():
+        person = Person.query.filter_by(email=email).one()
+        person_id, nhs_number = person.id, person.nhs_number
+    other = app.test_client()
+    logged_in_integrator(app, other)
+    assert other.post(f"/developer/test-people/{person_id}/remove",
+                      data={"csrf_token": portal_csrf(other)}).status_code == 404
+    response = client.post(f"/developer/test-people/{person_id}/remove", data={"csrf_token": portal_csrf(client)})
+    assert response.status_code == 200 and f"{email} has been removed." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Person, person_id) is None and db.session.get(SyntheticPatient, nhs_number) is None
+
+
+def test_each_test_person_has_a_number_of_their_own(app, client):
+    logged_in_integrator(app, client)
+    from idp.models import Person
+
+    made = [_make(client, "P0")[0] for _ in range(3)]
+    with app.app_context():
+        numbers = [Person.query.filter_by(email=e).one().phone_number for e in made]
+    assert len(set(numbers)) == 3
