@@ -397,3 +397,23 @@ def test_operators_see_organisations_and_waiting_requests(app, client, portal, r
     assert (row["services"], row["clients"], row["active_members"], row["company_number"]) == (1, 1, 1, "01234567")
     waiting = runner.invoke(args=["developer", "requests"])
     assert waiting.exit_code == 0 and "live\tRepeat prescriptions\tnew client\tFLAGGED: gp_integration_credentials" in waiting.output
+
+
+def test_a_request_for_a_client_removed_meanwhile_is_refused_and_nothing_is_half_recorded(app, client, portal, rp_key):
+    member, service_id = portal
+    register_client(client, service_id, rp_key, environment="integration")
+    [first] = _requests(app, status="pending")
+    admin_browser, _ = _admin(app)
+    _decide(admin_browser, first.id)
+    client_id = _requests(app, id=first.id)[0].client_id
+    client.post(f"/developer/clients/{client_id}/edit", data={
+        "redirect_uris": "https://rp.example/callback", "scopes": ["openid", "email", "phone"], "vectors": ["P9.Cp.Cd"],
+        "csrf_token": portal_csrf(client)})
+    [change] = _requests(app, status="pending")
+    assert app.test_cli_runner().invoke(args=["clients", "remove", client_id]).exit_code == 0
+    review = admin_browser.get(f"/staff/client-requests/{change.id}")
+    assert "has been removed" in review.get_data(as_text=True)
+    refused = _decide(admin_browser, change.id)
+    assert refused.status_code == 400 and "has been removed" in refused.get_data(as_text=True)
+    assert _requests(app, id=change.id)[0].status == "pending"
+    assert not [m for m in outbox(app, member.email) if m.template == "developer_request_approved"][1:]
