@@ -90,6 +90,8 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .staff.blueprint import bp as staff_bp
     from .developer import views as developer_views  # noqa: F401 - the portal's pages
     from .developer.blueprint import bp as developer_bp
+    from .operations import metrics as operations_metrics
+    from .operations.views import bp as operations_bp
     from .provisioning.api import bp as provisioning_api_bp
     from .provisioning.pages import bp as provisioning_claim_bp
 
@@ -100,6 +102,8 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(proofing_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(developer_bp)
+    app.register_blueprint(operations_bp)
+    operations_metrics.install(app)
     app.register_blueprint(provisioning_api_bp)
     app.register_blueprint(provisioning_claim_bp)
     surfaces.install(app)  # after every blueprint: sessions, errors and headers read it

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from datetime import datetime, timezone
 
@@ -467,8 +468,13 @@ def serve(workers, host, tls, tls_hostnames):
     workers = workers or int(os.environ.get("IDP_WORKERS", "0")) or (os.cpu_count() or 1) * 2
     args = [
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        *GUNICORN_LIMITS, "idp.wsgi:app",
+        *GUNICORN_LIMITS, "--config", "python:idp.operations.gunicorn_hooks", "idp.wsgi:app",
     ]
+    # /metrics sums every worker's counts (prometheus_client multiprocess mode): a fresh directory each start.
+    metrics_dir = os.path.join(current_app.instance_path, "metrics")
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     if os.environ.get("IDP_ACCESS_LOG", "").lower() in ("1", "true", "yes"):
         args[-1:-1] = ["--access-logfile", "-"]
     if tls:

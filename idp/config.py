@@ -126,6 +126,7 @@ class Settings:
     staff_idle_seconds: int = 900
     staff_session_max_seconds: int = 8 * 3600
     developer_idle_seconds: int = 1800
+    metrics_token: str = ""  # IDP_METRICS_TOKEN: /metrics needs it as a bearer token (outside development, always)
     developer_session_max_seconds: int = 12 * 3600
     # The account provisioning API (idp/provisioning): calls per ODS code per window, across every process.
     provisioning_requests_per_ods_code: int = 60
@@ -193,6 +194,7 @@ class Settings:
             staff_idle_seconds=_int(env, "IDP_STAFF_IDLE_SECONDS", 900),
             staff_session_max_seconds=_int(env, "IDP_STAFF_SESSION_MAX_SECONDS", 8 * 3600),
             developer_idle_seconds=_int(env, "IDP_DEVELOPER_IDLE_SECONDS", 1800),
+            metrics_token=env.get("IDP_METRICS_TOKEN", ""),
             developer_session_max_seconds=_int(env, "IDP_DEVELOPER_SESSION_MAX_SECONDS", 12 * 3600),
             provisioning_requests_per_ods_code=_int(env, "IDP_PROVISIONING_REQUESTS_PER_ODS_CODE", 60),
             provisioning_rate_window_seconds=_int(env, "IDP_PROVISIONING_RATE_WINDOW_SECONDS", 60),

@@ -131,6 +131,9 @@ def init_app(app, service_name: str) -> None:
         from .extensions import db
 
         db.session.rollback()
+        from .operations.metrics import count_unhandled_error
+
+        count_unhandled_error()
         if not surface_of(request.path).is_page:
             return error_response(500, "server_error", "Something went wrong on our side.")
         return error_page(PROBLEM_WITH_THE_SERVICE, N_("Try again later."), 500)

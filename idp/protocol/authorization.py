@@ -355,6 +355,7 @@ def check_vot(req: AuthorizationRequest, settings) -> None:
         needs = {"vectors": [str(v) for v in reachable]}
         if kind == "prove":
             needs["level"] = proofing_journey.lowest_level(reachable).name
+        emit("authorization.stepped_up", kind=kind, client_id=req.client.client_id)
         raise Interact(kind, needs=needs)
     if "none" in req.prompts:
         raise ErrorRedirect("interaction_required", "The person must do more to reach the level asked for.")
