@@ -12,7 +12,7 @@ import time
 
 from flask import g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401 - the /metrics content type
+from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401 - re-exported: the /metrics content type
 from sqlalchemy import event
 
 from .. import events
