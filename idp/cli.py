@@ -474,7 +474,7 @@ def serve(workers, host, tls, tls_hostnames):
     metrics_dir = os.path.join(current_app.instance_path, "metrics")
     shutil.rmtree(metrics_dir, ignore_errors=True)
     os.makedirs(metrics_dir, exist_ok=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}  # gunicorn's only: never this process's
     if os.environ.get("IDP_ACCESS_LOG", "").lower() in ("1", "true", "yes"):
         args[-1:-1] = ["--access-logfile", "-"]
     if tls:
@@ -486,7 +486,7 @@ def serve(workers, host, tls, tls_hostnames):
             _fail(str(exc))
         click.echo(f"https with the development certificate {cert.cert_path} for {', '.join(cert.hosts)}")
         args[-1:-1] = tls_args
-    os.execv(sys.executable, args)
+    os.execve(sys.executable, args, env)
 
 
 def register_commands(app) -> None:

@@ -34,9 +34,13 @@ def count_unhandled_error() -> None:
 _LOGIN_EVENTS = {"login.succeeded": "succeeded", "login.failed": "failed", "login.throttled": "throttled"}
 
 
+# prometheus_client chooses at import whether values live in files shared by the workers; so does this module.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
 def exposition() -> bytes:
     """The text of /metrics: this process's metrics, or every worker's in multiprocess mode."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)

@@ -349,7 +349,7 @@ def test_an_integrator_from_sign_up_to_an_approved_integration_client(stack, bro
             expect(staff.page.locator("#requests tbody tr")).to_contain_text("Repeat prescriptions")
             staff.page.click("#requests tbody a")
             staff.on_provider(f"/staff/client-requests/{ANY}")
-            expect(staff.page.locator("main")).to_contain_text("Supplier Health Ltd (01234567)")
+            expect(staff.page.locator("main")).to_contain_text("Supplier Health Ltd (01234567, as the organisation gave it: not verified)")
             expect(staff.page.locator("main")).to_contain_text(email)
             scopes_row = staff.page.locator("#difference tbody tr", has_text="Scopes")
             expect(scopes_row.locator("td").first).to_have_text("email, openid")  # all added: a new client
