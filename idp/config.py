@@ -286,7 +286,7 @@ class Settings:
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure,
-            # The staff area's own cookie (idp/staff/sessions.py): never the patients' session.
+            # The staff area's own cookie (idp/areas/sessions.py): never the patients' session.
             "STAFF_SESSION_COOKIE_NAME": "__Host-idp_staff" if secure else "idp_staff",
             "DEVELOPER_SESSION_COOKIE_NAME": "__Host-idp_developer" if secure else "idp_developer",  # the portal's
             "PERMANENT_SESSION_LIFETIME": self.session_ttl,

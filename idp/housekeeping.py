@@ -5,7 +5,10 @@ Tokens and codes are kept a day past expiry so reuse of a just-expired value is 
 """
 from __future__ import annotations
 
+from flask import current_app
+
 from . import jobs
+from .areas import area as areas, sessions as area_sessions
 from .authentication.sessions import prune_expired_sessions
 from .clock import now
 from .extensions import db
@@ -15,8 +18,6 @@ from .proofing.routes import photo_id_video
 from .protocol.client_auth import prune_used_assertions
 from .protocol.pushed_requests import prune_pushed_requests
 from .provisioning.requests import expire_due as expire_provisioning_requests
-from .developer.sessions import prune_expired_developer_sessions
-from .staff.sessions import prune_expired_staff_sessions
 
 GRACE_SECONDS = 24 * 3600
 
@@ -39,8 +40,8 @@ def prune_expired(keystore, lockout_window: int) -> dict[str, int]:
         ).delete(),
     }
     db.session.commit()
-    counts["staff_sessions"] = prune_expired_staff_sessions()
-    counts["developer_sessions"] = prune_expired_developer_sessions()
+    for each in areas.registered():  # the staff area's and the portal's: "staff_sessions", "developer_sessions"
+        counts[f"{each.name}_sessions"] = area_sessions.prune_expired(each, current_app.extensions["idp"].settings)
     counts["expired_provisioning_requests"] = expire_provisioning_requests()
     # Photos and videos nobody decided on in time are deleted, and the people waiting are told.
     counts["expired_photo_id_submissions"] = photo_id_video.expire()

@@ -47,3 +47,8 @@ def register(area: Area) -> Area:
 
 def for_surface(surface: Surface) -> Area | None:
     return _AREAS.get(surface)
+
+
+def registered() -> list[Area]:
+    """Every area whose session serves requests (housekeeping prunes each one's sessions)."""
+    return list(_AREAS.values())

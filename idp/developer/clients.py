@@ -72,6 +72,12 @@ def form_key(form) -> dict:
     return {"jwks": value if isinstance(value, dict) and "keys" in value else {"keys": [value]}}
 
 
+def pasted_key(text) -> dict:
+    """A key pasted on its own (adding a key): a JWK or JWKS if it is JSON, else a PEM."""
+    kind = "jwks" if (text or "").lstrip().startswith("{") else "pem"
+    return form_key({"key_kind": kind, "key": text})
+
+
 def _field_of(message: str) -> str:
     name = message.split(":", 1)[0]
     return {"scope": "scopes", "vtr": "vectors", "public key": "key", "jwks": "key"}.get(name, name)

@@ -37,13 +37,11 @@ def of(organisation_id: str) -> list[Person]:
 
 
 def _nhs_number(rng) -> str:
+    """A free test NHS number; its check digit is the one ``people.nhs_number_is_valid`` accepts."""
     while True:
-        number = TEST_NHS_PREFIX + "".join(rng.choice("0123456789") for _ in range(5))
-        total = sum(int(d) * (10 - i) for i, d in enumerate(number))
-        check = 11 - total % 11
-        check = 0 if check == 11 else check
-        candidate = number + str(check)
-        if check != 10 and db.session.get(SyntheticPatient, candidate) is None and \
+        stem = TEST_NHS_PREFIX + "".join(rng.choice("0123456789") for _ in range(5))
+        candidate = next((stem + d for d in "0123456789" if people.nhs_number_is_valid(stem + d)), None)
+        if candidate and db.session.get(SyntheticPatient, candidate) is None and \
                 Person.query.filter_by(nhs_number=candidate).first() is None:
             return candidate
 

@@ -6,12 +6,11 @@ set-up is ``requires_integrator``, and every service, client or test person is l
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 from urllib.parse import urlencode
 
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 
 from ..areas import pages
@@ -79,28 +78,29 @@ def home():
 @bp.route("/team", methods=["GET", "POST"])
 @requires_integrator
 def team():
-    member, errors, notice = current_integrator(), [], None
-    if request.method == "POST":
-        try:
-            address = organisations.invite(member, request.form.get("email"), _settings())
-            notice = f"We have sent an email to {address} with a link to set up their account."
-        except PortalError as exc:
-            errors = _errors(exc)
-    return render_template("developer/team.html", members=organisations.members_of(member.organisation_id),
-                           errors=errors, notice=notice), 400 if errors else 200
+    if request.method == "GET":
+        return _team_page()
+    try:
+        address = organisations.invite(current_integrator(), request.form.get("email"), _settings())
+    except PortalError as exc:
+        return _team_page(errors=_errors(exc))
+    return _team_page(notice=f"We have sent an email to {address} with a link to set up their account.")
 
 
 @bp.route("/team/<member_id>/remove", methods=["POST"])
 @requires_integrator
 def remove_member(member_id):
-    member = current_integrator()
     try:
-        removed = organisations.disable(member, member_id)
+        removed = organisations.disable(current_integrator(), member_id)
     except PortalError as exc:
-        return render_template("developer/team.html", members=organisations.members_of(member.organisation_id),
-                               errors=_errors(exc), notice=None), 400
-    return render_template("developer/team.html", members=organisations.members_of(member.organisation_id),
-                           errors=[], notice=f"{removed.email} can no longer use the portal.")
+        return _team_page(errors=_errors(exc))
+    return _team_page(notice=f"{removed.email} can no longer use the portal.")
+
+
+def _team_page(errors=(), notice=None):
+    members = organisations.members_of(current_integrator().organisation_id)
+    return render_template("developer/team.html", members=members, errors=list(errors), notice=notice), \
+        400 if errors else 200
 
 
 @bp.route("/audit")
@@ -214,9 +214,7 @@ def edit_client(client_id):
 def add_key(client_id):
     found, service_ = own_client(client_id)
     try:
-        key = clients.form_key({"key_kind": "jwks" if request.form.get("key", "").lstrip().startswith("{") else "pem",
-                                "key": request.form.get("key")})
-        kid = clients.add_key(current_integrator(), found, key, _settings())
+        kid = clients.add_key(current_integrator(), found, clients.pasted_key(request.form.get("key")), _settings())
     except PortalError as exc:
         return _client_page(found, service_, 400, errors=[{"field": "key", "message": str(exc)}])
     return _client_page(found, service_, notice=f"Key {kid} added. Sign with it (naming it as kid), then remove "
@@ -244,7 +242,7 @@ def try_it(client_id):
         return _client_page(found, service_, 400, errors=[{"field": None, "message":
                                                            "Try it is for sandpit relying parties, with test people"}])
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = create_s256_code_challenge(verifier)  # RFC 7636 4.2
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     session["try_it"] = {"client_id": found.client_id, "code_verifier": verifier, "state": state, "nonce": nonce,
                          "redirect_uri": found.redirect_uris[0]}

@@ -3,7 +3,7 @@ member, disabled by an admin."""
 from __future__ import annotations
 
 from ..authentication.email_address import is_valid_email, normalise_email
-from ..areas import accounts
+from ..areas import accounts, factors
 from ..clock import now
 from ..extensions import db
 from ..models import StaffMember
@@ -17,7 +17,7 @@ class StaffAccountError(ValueError):
 
 
 def find(email: str) -> StaffMember | None:
-    return StaffMember.query.filter_by(email=normalise_email(email)).first()
+    return factors.find(STAFF, email)
 
 
 def ods_codes_of(values) -> list[str]:

@@ -148,11 +148,24 @@ def test_removing_a_test_person_frees_their_record(app, client):
         assert db.session.get(Person, person_id) is None and db.session.get(SyntheticPatient, nhs_number) is None
 
 
-def test_each_test_person_has_a_number_of_their_own(app, client):
+def test_a_test_person_who_draws_a_number_already_taken_draws_again(app, client, monkeypatch):
+    """Two test people made at once may draw one number (the draw and the insert are not one statement): the
+    later one draws again, so the codes the portal shows for a number are one person's."""
     logged_in_integrator(app, client)
+    from idp.developer import test_people
     from idp.models import Person
 
-    made = [_make(client, "P0")[0] for _ in range(3)]
+    first = _make(client, "P0")[0]
     with app.app_context():
-        numbers = [Person.query.filter_by(email=e).one().phone_number for e in made]
-    assert len(set(numbers)) == 3
+        taken = Person.query.filter_by(email=first).one().phone_number
+    real_draw, draws = test_people._mobile, []
+
+    def racing_draw(rng):  # the first draw is the number the other request has just taken
+        draws.append(taken if not draws else real_draw(rng))
+        return draws[-1]
+
+    monkeypatch.setattr(test_people, "_mobile", racing_draw)
+    second = _make(client, "P0")[0]
+    with app.app_context():
+        number = Person.query.filter_by(email=second).one().phone_number
+    assert len(draws) == 2 and number == draws[1] != taken
